@@ -1,0 +1,76 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/iocflow/iocflow/matcher"
+	"github.com/iocflow/iocflow/pipeline/event"
+	"github.com/iocflow/iocflow/sinks/verdict"
+)
+
+// Match is the match stage: it looks up every observable of an event in a
+// matcher snapshot and turns the hits into verdicts, one per (event,
+// indicator). It keeps scratch space between events and is used by one
+// goroutine.
+type Match struct {
+	refs []matcher.Ref
+}
+
+// Verdicts appends the verdicts of ev to dst. An indicator counts only if
+// one of its sources is active when the event happened (when it has no
+// time, at now): an event from last year is judged by last year's
+// indicators, and revoked ones never match. now also stamps the verdicts.
+func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
+	dst []verdict.Verdict) []verdict.Verdict {
+	at := ev.Time
+	if at.IsZero() {
+		at = now
+	}
+	first := len(dst)
+	for _, o := range ev.Observables {
+		m.refs = snap.Lookup(o.Type, o.Value, m.refs[:0])
+		for _, r := range m.refs {
+			in := snap.Indicator(r)
+			if i := findVerdict(dst[first:], in.ID); i >= 0 {
+				v := &dst[first+i]
+				v.OtherFields = appendField(v.OtherFields, v.Observable.Field, o.Field)
+				continue
+			}
+			a, ok := in.Assess(at)
+			if !ok {
+				continue
+			}
+			dst = append(dst, verdict.Verdict{
+				EventID: ev.ID, EventTime: ev.Time, Time: now,
+				Format: ev.Format, Kind: ev.Kind, Origin: ev.Origin,
+				Observable: o, Indicator: indicatorOf(in, at),
+				Confidence: a.Confidence, Severity: a.Severity,
+				ThreatTypes: a.ThreatTypes, Malware: a.Malware,
+				Campaigns: a.Campaigns, Actors: a.Actors,
+				MatcherVersion: snap.Version(),
+			})
+		}
+	}
+	return dst
+}
+
+func findVerdict(vs []verdict.Verdict, id string) int {
+	for i := range vs {
+		if vs[i].Indicator.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func appendField(fields []string, first, f string) []string {
+	if f == first {
+		return fields
+	}
+	for _, have := range fields {
+		if have == f {
+			return fields
+		}
+	}
+	return append(fields, f)
+}
