@@ -179,10 +179,21 @@ func CanonicalDomain(s string) (string, error) {
 	if err := checkHostname(s); err != "" {
 		return "", invalid(Domain, raw, err)
 	}
-	if _, err := netip.ParseAddr(s); err == nil {
-		return "", invalid(Domain, raw, "an IP address is not a domain")
+	if isNumericLabel(s[strings.LastIndexByte(s, '.')+1:]) {
+		// RFC 3696 section 2: a top-level label is never all digits, so
+		// this is an address (or a broken one), not a name.
+		return "", invalid(Domain, raw, "all-numeric top-level label; an IP address is not a domain")
 	}
 	return s, nil
+}
+
+func isNumericLabel(l string) bool {
+	for i := 0; i < len(l); i++ {
+		if l[i] < '0' || l[i] > '9' {
+			return false
+		}
+	}
+	return l != ""
 }
 
 func checkHostname(s string) string {

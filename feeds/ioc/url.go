@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -74,19 +75,21 @@ func canonicalAuthority(scheme, a string) (string, error) {
 	} else if i := strings.LastIndexByte(a, ':'); i >= 0 {
 		host, port = a[:i], a[i+1:]
 	}
-	for i := 0; i < len(port); i++ {
-		if port[i] < '0' || port[i] > '9' {
-			return "", invalid(URL, a, "port is not a number")
-		}
-	}
 	h, err := canonicalURLHost(host)
 	if err != nil {
 		return "", err
 	}
-	if port == "" || port == defaultPorts[scheme] {
+	if port == "" {
 		return user + h, nil
 	}
-	return user + h + ":" + strings.TrimLeft(port, "0"), nil
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || port[0] == '+' {
+		return "", invalid(URL, a, "port is not a number from 0 to 65535")
+	}
+	if port = strconv.FormatUint(n, 10); port == defaultPorts[scheme] {
+		return user + h, nil
+	}
+	return user + h + ":" + port, nil
 }
 
 func canonicalURLHost(h string) (string, error) {
@@ -102,6 +105,9 @@ func canonicalURLHost(h string) (string, error) {
 			return a.String(), nil
 		}
 		return "[" + a.WithZone("").String() + "]", nil
+	}
+	if strings.IndexByte(h, ':') >= 0 {
+		return "", invalid(URL, h, "IPv6 host not in brackets")
 	}
 	if a, err := netip.ParseAddr(h); err == nil {
 		return a.String(), nil
