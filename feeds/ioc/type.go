@@ -58,7 +58,7 @@ var typeNames = [numTypes]string{
 // typeAliases maps the spellings seen in feeds and configs to a Type. Keys
 // are lower case with '-' and ' ' folded to '_'.
 var typeAliases = map[string]Type{
-	"ip": TypeInvalid, // ambiguous on purpose: resolved by the value
+	"ip":   TypeInvalid, // ambiguous on purpose: resolved by the value
 	"ipv4": IPv4, "ipv4_addr": IPv4, "ip_src": IPv4, "ip_dst": IPv4,
 	"ipv6": IPv6, "ipv6_addr": IPv6,
 	"domain": Domain, "domain_name": Domain, "hostname": Domain, "fqdn": Domain,
