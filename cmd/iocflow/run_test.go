@@ -105,18 +105,18 @@ func assertKeys(t *testing.T, got []map[string]any, want []string) {
 func TestRun_BadInputKeepsGoing(t *testing.T) {
 	dir := t.TempDir()
 	feed := filepath.Join(dir, "mine.txt")
-	os.WriteFile(feed, []byte("198.51.100.7\n300.1.1.1\nevil.example\n"), 0o644)
+	os.WriteFile(feed, []byte("198.18.0.7\n300.1.1.1\nevil.zz\n"), 0o644)
 	events := strings.Join([]string{
-		`{"event_type":"flow","src_ip":"10.0.0.1","dest_ip":"198.51.100.7"}`,
+		`{"event_type":"flow","src_ip":"10.0.0.1","dest_ip":"198.18.0.7"}`,
 		`{"event_type":"flow","src_ip":`,
 		`not json at all`,
 		``,
-		`{"event_type":"dns","dns":{"type":"query","rrname":"a.EVIL.example."}}`,
+		`{"event_type":"dns","dns":{"type":"query","rrname":"a.EVIL.zz."}}`,
 	}, "\n")
 	r := runIOCFlow(t, events, "run", "--feeds", feed)
 	assertKeys(t, r.verdicts, []string{
-		"stdin:1 dest_ip=198.51.100.7 -> ipv4:198.51.100.7 [mine#line 1]",
-		"stdin:5 dns.rrname=a.evil.example -> domain:evil.example [mine#line 3]",
+		"stdin:1 dest_ip=198.18.0.7 -> ipv4:198.18.0.7 [mine#line 1]",
+		"stdin:5 dns.rrname=a.evil.zz -> domain:evil.zz [mine#line 3]",
 	})
 	for _, want := range []string{
 		`"origin":"stdin:2"`, `"origin":"stdin:3"`,
@@ -142,7 +142,7 @@ func TestRun_BadInputKeepsGoing(t *testing.T) {
 func TestRun_UsageAndIOErrors(t *testing.T) {
 	dir := t.TempDir()
 	feed := filepath.Join(dir, "f.txt")
-	os.WriteFile(feed, []byte("198.51.100.7\n"), 0o644)
+	os.WriteFile(feed, []byte("198.18.0.7\n"), 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -172,8 +172,8 @@ func TestRun_OutputFile(t *testing.T) {
 	dir := t.TempDir()
 	feed := filepath.Join(dir, "f.txt")
 	out := filepath.Join(dir, "verdicts.jsonl")
-	os.WriteFile(feed, []byte("198.51.100.7\n"), 0o644)
-	r := runIOCFlow(t, `{"source":{"ip":"198.51.100.7"},"event":{"id":"e-1"}}`,
+	os.WriteFile(feed, []byte("198.18.0.7\n"), 0o644)
+	r := runIOCFlow(t, `{"source":{"ip":"198.18.0.7"},"event":{"id":"e-1"}}`,
 		"run", "--feeds", feed, "--output", out, "--input", "-")
 	data, err := os.ReadFile(out)
 	if err != nil || r.code != exitOK || len(r.verdicts) != 0 {
