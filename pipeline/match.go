@@ -3,7 +3,9 @@ package pipeline
 import (
 	"time"
 
+	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/matcher"
+	"github.com/iocflow/iocflow/matcher/conjunction"
 	"github.com/iocflow/iocflow/pipeline/event"
 	"github.com/iocflow/iocflow/sinks/verdict"
 )
@@ -13,7 +15,13 @@ import (
 // indicator). It keeps scratch space between events and is used by one
 // goroutine.
 type Match struct {
-	refs []matcher.Ref
+	// Gates holds the conjunction patterns of the snapshot's indicators; a
+	// hit on a conjunction's anchor counts only if the event satisfies the
+	// whole pattern. Nil gates nothing. Build it from the same indicators
+	// as the snapshot (conjunction.Build).
+	Gates *conjunction.Set
+	refs  []matcher.Ref
+	gated ioc.Indicator // scratch for Gates.Filter
 }
 
 // Verdicts appends the verdicts of ev to dst. An indicator counts only if
@@ -34,6 +42,9 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 			if i := findVerdict(dst[first:], in.ID); i >= 0 {
 				v := &dst[first+i]
 				v.OtherFields = appendField(v.OtherFields, v.Observable.Field, o.Field)
+				continue
+			}
+			if in = m.Gates.Filter(in, ev.Observables, &m.gated); in == nil {
 				continue
 			}
 			a, ok := in.Assess(at)

@@ -13,51 +13,14 @@ import (
 // has no confidence property; in 2.1 it is optional and absent is not 0).
 const DefaultConfidence = 50
 
-// context is what relationships say about an indicator.
-type context struct {
-	malware, campaigns, actors, attacks []string
-}
-
-// relatedNames follows "indicates" relationships from indicators to named
-// objects.
-func relatedNames(objs []*object) map[string]*context {
-	names := map[string]*object{}
-	for _, o := range objs {
-		if o.Name != "" && o.Type != "indicator" {
-			names[o.ID] = o
-		}
-	}
-	out := map[string]*context{}
-	for _, o := range objs {
-		if o.Type != "relationship" || o.RelationshipType != "indicates" || o.Revoked {
-			continue
-		}
-		target, ok := names[o.TargetRef]
-		if !ok {
-			continue
-		}
-		c := out[o.SourceRef]
-		if c == nil {
-			c = &context{}
-			out[o.SourceRef] = c
-		}
-		switch target.Type {
-		case "malware", "tool":
-			c.malware = append(c.malware, target.Name)
-		case "campaign":
-			c.campaigns = append(c.campaigns, target.Name)
-		case "threat-actor", "intrusion-set":
-			c.actors = append(c.actors, target.Name)
-		case "attack-pattern":
-			c.attacks = append(c.attacks, target.Name)
-		}
-	}
-	return out
-}
-
 func addIndicator(o *object, ctx *context, b *feeds.Builder) {
 	if o.PatternType != "" && o.PatternType != "stix" {
-		b.NotEnforced(o.pos, o.Pattern, "pattern_type "+o.PatternType+" is not STIX patterning")
+		b.NotEnforced(o.pos, o.Pattern, "pattern_type "+quote(o.PatternType)+
+			" is not STIX patterning")
+		return
+	}
+	if strings.TrimSpace(o.Pattern) == "" {
+		b.Reject(o.pos, "", "indicator without pattern")
 		return
 	}
 	src, err := source(o, ctx)
@@ -65,40 +28,72 @@ func addIndicator(o *object, ctx *context, b *feeds.Builder) {
 		b.Reject(o.pos, o.Pattern, err.Error())
 		return
 	}
-	p, err := pattern.Parse(o.Pattern)
+	AddPattern(b, o.pos, o.Pattern, src)
+}
+
+// AddPattern adds the indicators of one STIX pattern with src as their
+// source (src.Pattern is set to text). An atomic pattern adds every
+// compared value; a conjunction adds the anchor values of its terms (see
+// CompileConjunction), to be checked per event by matcher/conjunction. A
+// pattern that cannot be read is rejected at pos; one the streaming matcher
+// cannot honour is recorded as not enforced, with the reason. AddPattern
+// is how other STIX-shaped formats (STIX 1.x) share this logic.
+func AddPattern(b *feeds.Builder, pos, text string, src ioc.Source) {
+	src.Pattern = text
+	p, err := pattern.Parse(text)
 	if err != nil {
-		b.Reject(o.pos, o.Pattern, err.Error())
+		b.Reject(pos, text, "pattern: "+err.Error())
 		return
 	}
 	shape := p.Classify()
-	if shape.Kind != pattern.Atomic {
-		b.NotEnforced(o.pos, o.Pattern, shape.Reason)
-		return
-	}
-	added := 0
-	for _, c := range shape.Comparisons {
-		t, ok := propertyType(c.Path)
-		if !ok {
-			continue
-		}
-		for _, v := range values(c) {
-			if b.Add(o.pos, t, v, src) == nil {
-				added++
-			}
-		}
-	}
-	if added == 0 && !hasMatchable(shape.Comparisons) {
-		b.NotEnforced(o.pos, o.Pattern, "no property the matcher indexes")
+	switch shape.Kind {
+	case pattern.Atomic:
+		addAtomic(b, pos, text, shape, src)
+	case pattern.Conjunction:
+		addConjunction(b, pos, text, p, src)
+	default:
+		b.NotEnforced(pos, text, shape.Reason)
 	}
 }
 
-func hasMatchable(cs []*pattern.Comparison) bool {
-	for _, c := range cs {
-		if _, ok := propertyType(c.Path); ok {
-			return true
+func addAtomic(b *feeds.Builder, pos, text string, shape pattern.Shape, src ioc.Source) {
+	var unindexed []string
+	for _, c := range shape.Comparisons {
+		t, ok := propertyType(c.Path)
+		if !ok {
+			unindexed = appendNew(unindexed, c.Path.String())
+			continue
+		}
+		for _, v := range values(c) {
+			b.Add(pos, t, v, src) // a bad value is rejected by b
 		}
 	}
-	return false
+	switch {
+	case len(unindexed) == len(shape.Comparisons):
+		b.NotEnforced(pos, text, "no property the matcher indexes")
+	case len(unindexed) > 0:
+		// An OR: the indexed comparisons still match; the rest never do.
+		b.NotEnforced(pos, text, "partly enforced: "+strings.Join(unindexed, ", ")+
+			" not indexed")
+	}
+}
+
+func addConjunction(b *feeds.Builder, pos, text string, p *pattern.Pattern, src ioc.Source) {
+	c, err := CompileConjunction(p)
+	var ce *CompileError
+	switch {
+	case errors.As(err, &ce) && ce.Invalid:
+		b.Reject(pos, text, ce.Reason)
+		return
+	case err != nil:
+		b.NotEnforced(pos, text, err.Error())
+		return
+	}
+	for _, term := range c.Terms {
+		for _, a := range term.Tests[term.Anchor].Alts {
+			b.Add(pos, a.Type, a.Value, src)
+		}
+	}
 }
 
 // values returns the string literals a comparison lists: one for = and
@@ -132,17 +127,21 @@ func source(o *object, ctx *context) (ioc.Source, error) {
 		s.Confidence = *o.Confidence
 	}
 	types := o.IndicatorTypes
-	if len(types) == 0 { // STIX 2.0 keeps the indicator vocabulary in labels
+	if len(types) == 0 && o.version == "2.0" {
+		// STIX 2.0 keeps the indicator vocabulary in labels; in 2.1 labels
+		// are free text (MISP writes misp:type="domain" there).
 		types = o.Labels
 	}
 	s.ThreatTypes = types
-	s.Severity = severity(types)
+	s.Severity = Severity(types)
 	for _, k := range o.KillChainPhases {
 		s.KillChain = append(s.KillChain, k.KillChainName+":"+k.PhaseName)
 	}
 	if ctx != nil {
 		s.Malware, s.Campaigns, s.Actors = ctx.malware, ctx.campaigns, ctx.actors
-		s.ThreatTypes = append(s.ThreatTypes, ctx.attacks...)
+		s.ThreatTypes = append(s.ThreatTypes[:len(s.ThreatTypes):len(s.ThreatTypes)],
+			ctx.attacks...)
+		s.FirstSeen = ctx.firstSeen
 	}
 	return s, validity(o, &s)
 }
@@ -165,9 +164,10 @@ func validity(o *object, s *ioc.Source) error {
 	return nil
 }
 
-// severity ranks the STIX indicator-type vocabulary (STIX 2.1 section
-// 10.11); STIX itself has no severity.
-func severity(types []string) ioc.Severity {
+// Severity ranks the STIX indicator-type vocabulary (STIX 2.1 section
+// 10.11); STIX itself has no severity. Types outside the vocabulary, and
+// none at all, count as medium.
+func Severity(types []string) ioc.Severity {
 	best := ioc.SeverityUnknown
 	for _, t := range types {
 		var s ioc.Severity
@@ -192,7 +192,8 @@ func severity(types []string) ioc.Severity {
 }
 
 // propertyType maps an object path to the observable type the matcher
-// indexes it under.
+// indexes it under. TypeInvalid with true means "typed by the value": an
+// address or a name.
 func propertyType(p pattern.Path) (ioc.Type, bool) {
 	key := pathKey(p)
 	switch p.ObjectType + ":" + key {
@@ -216,8 +217,9 @@ func propertyType(p pattern.Path) (ioc.Type, bool) {
 		return ioc.Mutex, true
 	case "process:name":
 		return ioc.ProcessName, true
-	case "network-traffic:dst_ref.value", "network-traffic:src_ref.value":
-		return ioc.TypeInvalid, true // an address or a name: typed by the value
+	case "network-traffic:dst_ref.value", "network-traffic:src_ref.value",
+		"domain-name:resolves_to_refs.value":
+		return ioc.TypeInvalid, true
 	case "network-traffic:extensions.http-request-ext.request_header.user-agent":
 		return ioc.UserAgent, true
 	}
