@@ -17,3 +17,17 @@ fi
 echo "== unit tests (race detector on matcher and pipeline)"
 go test -race -count=1 ./matcher/... ./pipeline/...
 go test -count=1 ./...
+echo "== integration: enforcement against a scratch slapd on loopback"
+ldap_env=$(bash deploy/ldap.sh start)
+ldap_status=0
+(. "$ldap_env" && go test -count=1 -tags integration ./enforce/...) || ldap_status=$?
+bash deploy/ldap.sh stop
+[ "$ldap_status" -eq 0 ] || exit "$ldap_status"
+echo "== integration: ClickHouse sink, schema, retro-hunt queries and dashboards"
+export CLICKHOUSE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/iocflow-ch.XXXXXX")
+ch_env=$(bash deploy/clickhouse.sh start)
+ch_status=0
+(export $ch_env && go test -count=1 -tags integration ./sinks/clickhouse/...) || ch_status=$?
+bash deploy/clickhouse.sh stop
+rm -rf "$CLICKHOUSE_DIR"
+[ "$ch_status" -eq 0 ] || exit "$ch_status"

@@ -1,148 +1,142 @@
 package matcher
 
 import (
-	"encoding/hex"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
+	"github.com/iocflow/iocflow/matcher/cidr"
 )
 
-// Ref names an indicator inside one Snapshot. It is valid only for the
-// snapshot that returned it.
+// Ref names an indicator inside one Snapshot and the snapshots derived
+// from it with Apply (until one of them compacts; see Apply). Compare
+// indicators across snapshots by ID, not by Ref.
 type Ref uint32
 
-// Snapshot is an immutable indicator engine: built once off the hot path,
-// then read by any number of goroutines without locks.
-type Snapshot struct {
-	version    uint64
-	indicators []*ioc.Indicator
-	// strs holds the exact-match types keyed by canonical value.
-	strs [ioc.NumTypes]map[string][]Ref
-	md5  map[[16]byte]Ref
-	sha1 map[[20]byte]Ref
-	sha2 map[[32]byte]Ref
-	sha5 map[[64]byte]Ref
-	// prefixes keys IP indicators by masked prefix; bits4 and bits6 list the
-	// prefix lengths present, longest first, so a lookup probes only those.
-	prefixes map[netip.Prefix][]Ref
-	bits4    []int
-	bits6    []int
-	texts    []textPattern
-}
+// chunkBits sets the size of the copy-on-write chunks the indicator list
+// is kept in: 1,024 pointers, so a delta copies 8 KiB per chunk it
+// touches.
+const chunkBits = 10
 
-type textPattern struct {
-	pattern string
-	ref     Ref
+const chunkSize = 1 << chunkBits
+
+// Snapshot is an immutable indicator engine: built once off the hot path,
+// then read by any number of goroutines without locks. A Snapshot is safe
+// for concurrent use; Apply derives a new one that shares what did not
+// change.
+//
+// Exact values live in sharded open-addressing tables (see table): string
+// types keyed by a seeded 64-bit hash and checked against the indicator
+// on a hit, hashes by their binary digest, host addresses by their bits.
+// IP ranges live in a cidr.Table and substring patterns in an ac
+// automaton.
+type Snapshot struct {
+	version uint64
+	h       hasher
+	inds    [][]*ioc.Indicator // chunks of chunkSize; nil marks a removed ref
+	next    Ref                // refs [0, next) have been handed out
+	live    int
+	strs    [ioc.NumTypes]*table[uint64]
+	md5     *table[[16]byte]
+	sha1    *table[[20]byte]
+	sha256  *table[[32]byte]
+	sha512  *table[[64]byte]
+	ip4     *table[uint32]
+	ip6     *table[[16]byte]
+	cidrs   *cidr.Table
+	text    *textIndex
+	// labels has bit n set when some domain indicator has n labels (63
+	// standing for 63 or more), so that the parent walk skips the
+	// suffixes no indicator can equal. Apply only sets bits.
+	labels uint64
 }
 
 // Build returns a snapshot of inds with the given version. The indicators
-// must have canonical values and distinct ids; Build takes ownership of the
-// slice and of the indicators, which must not change afterwards.
+// must have canonical values and distinct ids, and their IDs should be
+// ioc.MakeID of type and value, by which Apply finds them; Build does not
+// keep the slice, but the indicators must not change afterwards.
+// Indicators whose value is empty or invalid for its type are kept (they
+// have a Ref) but never match. Build is not for the hot path: about a
+// second per million indicators.
 func Build(version uint64, inds []*ioc.Indicator) *Snapshot {
-	s := &Snapshot{
-		version:    version,
-		indicators: inds,
-		md5:        map[[16]byte]Ref{},
-		sha1:       map[[20]byte]Ref{},
-		sha2:       map[[32]byte]Ref{},
-		sha5:       map[[64]byte]Ref{},
-		prefixes:   map[netip.Prefix][]Ref{},
-	}
+	s := &Snapshot{version: version, h: newHasher()}
+	b := &builder{h: &s.h}
 	for i, in := range inds {
-		s.add(Ref(i), in)
+		r := Ref(i)
+		s.grow(r)
+		s.inds[r>>chunkBits][r&(chunkSize-1)] = in
+		if in != nil {
+			s.live++
+			b.add(r, in)
+		}
 	}
-	slices.Reverse(s.bits4)
-	slices.Reverse(s.bits6)
+	s.next = Ref(len(inds))
+	b.build(s)
 	return s
 }
 
-func (s *Snapshot) add(r Ref, in *ioc.Indicator) {
-	switch t := in.Type; {
-	case t.IsIP():
-		p, ok := ioc.IPKey(t, in.Value)
-		if !ok {
-			return
-		}
-		s.prefixes[p] = append(s.prefixes[p], r)
-		if p.Addr().Is4() {
-			s.bits4 = insertSorted(s.bits4, p.Bits())
-		} else {
-			s.bits6 = insertSorted(s.bits6, p.Bits())
-		}
-	case t.IsHash():
-		s.addHash(t, in.Value, r)
-	case t == ioc.Text:
-		s.texts = append(s.texts, textPattern{pattern: in.Value, ref: r})
-	default:
-		if s.strs[t] == nil {
-			s.strs[t] = map[string][]Ref{}
-		}
-		s.strs[t][in.Value] = append(s.strs[t][in.Value], r)
+// grow makes room in the chunk list for r, with a fresh chunk if needed.
+func (s *Snapshot) grow(r Ref) {
+	if int(r>>chunkBits) == len(s.inds) {
+		s.inds = append(s.inds, make([]*ioc.Indicator, chunkSize))
 	}
 }
 
-func (s *Snapshot) addHash(t ioc.Type, v string, r Ref) {
-	b, err := hex.DecodeString(v)
-	if err != nil || len(b) != t.HashLen() {
-		return
-	}
-	switch t {
-	case ioc.MD5:
-		s.md5[[16]byte(b)] = r
-	case ioc.SHA1:
-		s.sha1[[20]byte(b)] = r
-	case ioc.SHA256:
-		s.sha2[[32]byte(b)] = r
-	case ioc.SHA512:
-		s.sha5[[64]byte(b)] = r
-	}
-}
-
-func insertSorted(xs []int, x int) []int {
-	i, found := slices.BinarySearch(xs, x)
-	if found {
-		return xs
-	}
-	return slices.Insert(xs, i, x)
-}
-
-// Version returns the version the snapshot was built with; every verdict
-// carries it.
+// Version returns the version the snapshot was built or applied with;
+// every verdict carries it.
 func (s *Snapshot) Version() uint64 { return s.version }
 
 // Len returns the number of indicators in the snapshot.
-func (s *Snapshot) Len() int { return len(s.indicators) }
+func (s *Snapshot) Len() int { return s.live }
 
-// Indicator returns the indicator r names. The indicator is shared and must
-// not be modified.
-func (s *Snapshot) Indicator(r Ref) *ioc.Indicator { return s.indicators[r] }
+// Indicator returns the indicator r names, or nil if it was removed by a
+// later delta. The indicator is shared and must not be modified. Hot
+// path: it allocates nothing.
+func (s *Snapshot) Indicator(r Ref) *ioc.Indicator {
+	if r >= s.next {
+		return nil
+	}
+	return s.inds[r>>chunkBits][r&(chunkSize-1)]
+}
 
-// Lookup appends to dst the indicators that a canonical observable value of
-// type t matches, and returns the extended slice:
+// Lookup appends to dst the indicators that an observable value of type t
+// matches, and returns the extended slice. Values must be canonical for
+// their type (ioc.Canonical), except Text, which is taken as the event
+// gave it. What matches, per type:
 //
-//   - ipv4, ipv6: every indicator prefix containing the address, longest
-//     first;
-//   - domain: the name and each parent on label boundaries;
-//   - url: the URL itself, then its host as a domain or an address;
-//   - hashes and the other exact types: the value;
-//   - text: every substring pattern occurring in the value.
+//   - ipv4, ipv6: every indicator address or prefix containing the
+//     address, all of them and not only the longest; IPv4-mapped IPv6 is
+//     looked up as IPv4 and a zone is ignored;
+//   - domain: the name and each parent on label boundaries ("a.b.example"
+//     finds "b.example" and "example", never "xample"); a trailing dot is
+//     ignored;
+//   - url: the URL itself, then its host: as an address for an IP host,
+//     as a domain with its parents otherwise;
+//   - email: the address, exact (its domain is canonical lower case; the
+//     local part is compared as written);
+//   - md5, sha1, sha256, sha512: the digest, hex in either case;
+//   - file_name, file_path, process_name, registry_key: exact on the
+//     canonical (lower-case) form; mutex and user_agent: exact and
+//     case-sensitive;
+//   - text: every substring pattern occurring in the value, overlapping
+//     ones included, ignoring ASCII case; each indicator once.
 //
-// Hot path: Lookup allocates only when dst must grow.
+// The same indicator is never appended twice by one call. Hot path: Lookup
+// allocates only when dst must grow, and, for ipv6 text that has only the
+// characters of IPv6 notation but is still malformed, the parse error.
 func (s *Snapshot) Lookup(t ioc.Type, v string, dst []Ref) []Ref {
 	switch t {
 	case ioc.IPv4, ioc.IPv6:
-		a, err := netip.ParseAddr(v)
-		if err != nil {
+		a, ok := parseAddr(v)
+		if !ok {
 			return dst
 		}
 		return s.LookupAddr(a, dst)
 	case ioc.Domain:
-		return s.lookupDomain(v, dst)
+		return s.lookupDomain(strings.TrimSuffix(v, "."), dst)
 	case ioc.URL:
-		dst = append(dst, s.strs[ioc.URL][v]...)
+		dst = s.lookupString(ioc.URL, v, dst)
 		return s.lookupHost(ioc.URLHost(v), dst)
 	case ioc.MD5, ioc.SHA1, ioc.SHA256, ioc.SHA512:
 		return s.lookupHash(t, v, dst)
@@ -152,84 +146,127 @@ func (s *Snapshot) Lookup(t ioc.Type, v string, dst []Ref) []Ref {
 	if !t.IsValid() {
 		return dst
 	}
-	return append(dst, s.strs[t][v]...)
+	return s.lookupString(t, v, dst)
 }
 
-// LookupAddr appends every indicator whose prefix contains a. Hot path.
+// LookupAddr appends every indicator whose address or prefix contains a.
+// Hot path: it allocates only when dst must grow.
 func (s *Snapshot) LookupAddr(a netip.Addr, dst []Ref) []Ref {
-	a = a.Unmap()
-	bits := s.bits6
+	a = a.WithZone("").Unmap()
 	if a.Is4() {
-		bits = s.bits4
+		k := ip4Key(a)
+		dst = s.ip4.appendRefs(dst, s.h.ip4(k), k)
+	} else if a.Is6() {
+		k := a.As16()
+		dst = s.ip6.appendRefs(dst, s.h.ip6(k), k)
 	}
-	for _, b := range bits {
-		p, _ := a.Prefix(b)
-		dst = append(dst, s.prefixes[p]...)
+	if s.cidrs != nil {
+		for _, r := range s.cidrs.Lookup(a) {
+			dst = append(dst, Ref(r))
+		}
 	}
 	return dst
 }
 
-func (s *Snapshot) lookupDomain(v string, dst []Ref) []Ref {
-	m := s.strs[ioc.Domain]
-	if m == nil {
+// lookupString appends the indicators of type t whose value is v. The
+// table holds hashes; each candidate is checked against its indicator.
+func (s *Snapshot) lookupString(t ioc.Type, v string, dst []Ref) []Ref {
+	tb := s.strs[t]
+	if tb == nil {
 		return dst
 	}
+	h := s.h.str(v)
+	start := len(dst)
+	dst = tb.appendRefs(dst, h, h)
+	if len(dst) == start {
+		return dst
+	}
+	j := start
+	for _, r := range dst[start:] {
+		if in := s.Indicator(r); in != nil && in.Value == v {
+			dst[j] = r
+			j++
+		}
+	}
+	return dst[:j]
+}
+
+// lookupDomain walks the name and its parents, one label at a time,
+// probing only the suffixes whose label count some indicator has.
+func (s *Snapshot) lookupDomain(v string, dst []Ref) []Ref {
+	if s.strs[ioc.Domain] == nil {
+		return dst
+	}
+	n := labelCount(v)
 	for {
-		dst = append(dst, m[v]...)
+		if s.labels&(1<<min(n, 63)) != 0 {
+			dst = s.lookupString(ioc.Domain, v, dst)
+		}
 		i := strings.IndexByte(v, '.')
 		if i < 0 {
 			return dst
 		}
-		v = v[i+1:]
+		v, n = v[i+1:], n-1
 	}
 }
 
+// labelCount returns the number of labels of a name: one more than its
+// dots.
+func labelCount(v string) int { return strings.Count(v, ".") + 1 }
+
+// lookupHost looks up the host of a canonical URL: a bracketed IPv6
+// address, an IPv4 address or a domain.
 func (s *Snapshot) lookupHost(h string, dst []Ref) []Ref {
-	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
-		h = h[1 : len(h)-1]
+	if len(h) >= 2 && h[0] == '[' && h[len(h)-1] == ']' {
+		if a, ok := parseAddr(h[1 : len(h)-1]); ok {
+			return s.LookupAddr(a, dst)
+		}
+		return dst
 	}
-	if a, err := netip.ParseAddr(h); err == nil {
+	if a, ok := parse4(h); ok {
 		return s.LookupAddr(a, dst)
 	}
 	return s.lookupDomain(h, dst)
 }
 
+// lookupHash looks a hex digest up in its type's table. Only the first 8
+// bytes are decoded before the slot probe, which settles most misses; the
+// rest when the probe finds a candidate.
 func (s *Snapshot) lookupHash(t ioc.Type, v string, dst []Ref) []Ref {
-	var buf [64]byte
-	n := t.HashLen()
-	if len(v) != 2*n {
-		return dst
-	}
-	if _, err := hex.Decode(buf[:n], []byte(v)); err != nil {
-		return dst
-	}
-	var r Ref
-	var ok bool
 	switch t {
 	case ioc.MD5:
-		r, ok = s.md5[[16]byte(buf[:16])]
+		var k [16]byte
+		if h, ok := probeDigest(s, s.md5, k[:], v); ok {
+			dst = s.md5.appendRefs(dst, h, k)
+		}
 	case ioc.SHA1:
-		r, ok = s.sha1[[20]byte(buf[:20])]
+		var k [20]byte
+		if h, ok := probeDigest(s, s.sha1, k[:], v); ok {
+			dst = s.sha1.appendRefs(dst, h, k)
+		}
 	case ioc.SHA256:
-		r, ok = s.sha2[[32]byte(buf[:32])]
+		var k [32]byte
+		if h, ok := probeDigest(s, s.sha256, k[:], v); ok {
+			dst = s.sha256.appendRefs(dst, h, k)
+		}
 	case ioc.SHA512:
-		r, ok = s.sha5[buf]
-	}
-	if ok {
-		dst = append(dst, r)
+		var k [64]byte
+		if h, ok := probeDigest(s, s.sha512, k[:], v); ok {
+			dst = s.sha512.appendRefs(dst, h, k)
+		}
 	}
 	return dst
 }
 
-// lookupText scans for every pattern. It is linear in the number of
-// patterns.
-func (s *Snapshot) lookupText(v string, dst []Ref) []Ref {
-	for _, p := range s.texts {
-		if strings.Contains(v, p.pattern) {
-			dst = append(dst, p.ref)
-		}
+// probeDigest decodes the first 8 bytes of the hex digest v into b, probes
+// tb's slots, and only on a candidate decodes the rest. It returns the
+// hash and whether b now holds the whole digest with a candidate for it.
+func probeDigest[K comparable](s *Snapshot, tb *table[K], b []byte, v string) (uint64, bool) {
+	if tb == nil || len(v) != 2*len(b) || !decodeHex(b[:8], v[:16]) {
+		return 0, false
 	}
-	return dst
+	h := s.h.word8(b)
+	return h, tb.hasTag(h) && decodeHex(b[8:], v[16:])
 }
 
 // Engine holds the snapshot in force and swaps it atomically. The zero

@@ -80,6 +80,33 @@ func (t *table[K]) appendRefs(dst []Ref, h uint64, k K) []Ref {
 	}
 }
 
+// hasTag reports whether some entry may have a key hashing to h: a probe
+// of the slots alone, which settles a miss without reading any entry.
+// Hot path.
+func (t *table[K]) hasTag(h uint64) bool {
+	if t == nil {
+		return false
+	}
+	sh := &t.shards[h>>t.shift]
+	n := len(sh.slots)
+	if n == 0 {
+		return false
+	}
+	tag := tagOf(h)
+	for i := home(h, n); ; {
+		s := sh.slots[i]
+		if s.i == 0 {
+			return false
+		}
+		if s.tag == tag {
+			return true
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+}
+
 // Len returns the number of entries.
 func (t *table[K]) Len() int {
 	if t == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/iocflow/iocflow/internal/logkey"
 	"github.com/iocflow/iocflow/matcher"
 	"github.com/iocflow/iocflow/pipeline/decode"
+	"github.com/iocflow/iocflow/pipeline/enrich"
 	"github.com/iocflow/iocflow/pipeline/event"
 	"github.com/iocflow/iocflow/sinks"
 	"github.com/iocflow/iocflow/sinks/verdict"
@@ -47,6 +48,8 @@ type Embedded struct {
 	Decoder decode.Decoder
 	Engine  *matcher.Engine
 	Sink    sinks.Sink
+	// Enrich, when set, adds who and where to events and verdicts.
+	Enrich *enrich.Enricher
 	// Logger receives malformed-record reports; nil discards them.
 	Logger *slog.Logger
 	// MaxLine bounds a record's size in bytes; default 16 MiB.
@@ -95,6 +98,7 @@ type run struct {
 func (e *Embedded) Run(ctx context.Context, inputs []Input) (Stats, error) {
 	e.defaults()
 	r := &run{Embedded: e, stats: Stats{ByFormat: map[string]int{}}, now: e.Now()}
+	r.match.Enrich = e.Enrich
 	for _, in := range inputs {
 		if err := r.input(ctx, in); err != nil {
 			return r.stats, err

@@ -6,6 +6,7 @@ import (
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/matcher"
 	"github.com/iocflow/iocflow/matcher/conjunction"
+	"github.com/iocflow/iocflow/pipeline/enrich"
 	"github.com/iocflow/iocflow/pipeline/event"
 	"github.com/iocflow/iocflow/sinks/verdict"
 )
@@ -20,7 +21,10 @@ type Match struct {
 	// whole pattern. Nil gates nothing. Build it from the same indicators
 	// as the snapshot (conjunction.Build).
 	Gates *conjunction.Set
-	refs  []matcher.Ref
+	// Enrich, when set, fills the event's user, host, department and
+	// groups before its first verdict, and each verdict's priority and geo.
+	Enrich *enrich.Enricher
+	refs   []matcher.Ref
 	gated ioc.Indicator // scratch for Gates.Filter
 }
 
@@ -35,6 +39,7 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 		at = now
 	}
 	first := len(dst)
+	enriched := false
 	for _, o := range ev.Observables {
 		m.refs = snap.Lookup(o.Type, o.Value, m.refs[:0])
 		for _, r := range m.refs {
@@ -51,6 +56,10 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 			if !ok {
 				continue
 			}
+			if m.Enrich != nil && !enriched {
+				m.Enrich.Event(ev, now)
+				enriched = true
+			}
 			dst = append(dst, verdict.Verdict{
 				EventID: ev.ID, EventTime: ev.Time, Time: now,
 				Format: ev.Format, Kind: ev.Kind, Origin: ev.Origin,
@@ -60,9 +69,24 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 				Campaigns: a.Campaigns, Actors: a.Actors,
 				MatcherVersion: snap.Version(),
 			})
+			m.annotate(ev, &dst[len(dst)-1])
 		}
 	}
 	return dst
+}
+
+// annotate sets a new verdict's priority and, with enrichment, who and
+// where it concerns.
+func (m *Match) annotate(ev *event.Event, v *verdict.Verdict) {
+	v.Priority = int(v.Severity)
+	if m.Enrich == nil {
+		return
+	}
+	a := m.Enrich.Annotate(ev, v.Observable, v.Priority)
+	v.Priority = a.Priority
+	v.User, v.Host, v.Department = a.User, a.Host, a.Department
+	v.Groups, v.VIP = a.Groups, a.VIP
+	v.Country, v.ASN, v.ASOrg = a.Geo.Country, a.Geo.ASN, a.Geo.ASOrg
 }
 
 func findVerdict(vs []verdict.Verdict, id string) int {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -44,15 +45,14 @@ func TestRun_CorpusEmergingThreats(t *testing.T) {
 // TestRun_CorpusSTIX runs the STIX 2.1 examples: the C2 address, the
 // sighted URL (matched through a Suricata http record), and the OpenCTI
 // indicators that were valid only from 2016 to 2018, which match an event
-// from inside their window and not one from after it.
+// from inside their window and not one from after it. The C2 address of
+// the OASIS example is 10.0.0.0, a private address that the default
+// allowlist keeps out of the matcher; without the defaults it matches.
 func TestRun_CorpusSTIX(t *testing.T) {
 	c := corpusDir(t)
-	r := runIOCFlow(t, "", "run",
-		"--feeds", filepath.Join(c, "stix", "stix21"),
-		"--input", filepath.Join("testdata", "stix-hits.json"))
-	assertKeys(t, r.verdicts, []string{
-		"stix-hits.json:1 dest_ip=10.0.0.0 -> ipv4:10.0.0.0 " +
-			"[indicator-for-c2-ip-address#indicator--33fe3b22-0201-47cf-85d0-97c02164528d]",
+	args := []string{"run", "--feeds", filepath.Join(c, "stix", "stix21"),
+		"--input", filepath.Join("testdata", "stix-hits.json")}
+	public := []string{
 		"stix-hits.json:2 http.url=http://paypa1.banking.com/ -> url:http://paypa1.banking.com/ " +
 			"[sighting-of-an-indicator#indicator--9299f726-ce06-492e-8472-2b52ccb53191]",
 		"stix-hits.json:3 dns.rrname=www.xolod-teplo.ru -> domain:www.xolod-teplo.ru " +
@@ -61,7 +61,15 @@ func TestRun_CorpusSTIX(t *testing.T) {
 			"2a0169c72c84e6d3fa49af701fd46ee7aaf1d1d9e107798d93a6ca8df5d25957 -> sha256:" +
 			"2a0169c72c84e6d3fa49af701fd46ee7aaf1d1d9e107798d93a6ca8df5d25957 " +
 			"[opencti-test-data-subset#indicator--a2f7504a-ea0d-48ed-a18d-cbf352fae6cf]",
-	})
+	}
+	r := runIOCFlow(t, "", args...)
+	assertKeys(t, r.verdicts, public)
+	if !strings.Contains(r.stderr, "ipv4:10.0.0.0") {
+		t.Errorf("summary does not report the suppressed private address:\n%s", r.stderr)
+	}
+	r = runIOCFlow(t, "", append(args, "--allowlist-defaults=false")...)
+	assertKeys(t, r.verdicts, append(public, "stix-hits.json:1 dest_ip=10.0.0.0 -> ipv4:10.0.0.0 "+
+		"[indicator-for-c2-ip-address#indicator--33fe3b22-0201-47cf-85d0-97c02164528d]"))
 }
 
 // TestRun_CorpusSuricata runs every Suricata EVE excerpt of the corpus

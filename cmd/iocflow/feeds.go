@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -8,10 +9,16 @@ import (
 	"strings"
 
 	"github.com/iocflow/iocflow/feeds"
+	"github.com/iocflow/iocflow/feeds/abusech"
+	"github.com/iocflow/iocflow/feeds/allowlist"
 	"github.com/iocflow/iocflow/feeds/et"
+	"github.com/iocflow/iocflow/feeds/etrep"
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/feeds/list"
+	"github.com/iocflow/iocflow/feeds/misp"
+	"github.com/iocflow/iocflow/feeds/spamhaus"
 	"github.com/iocflow/iocflow/feeds/stix"
+	"github.com/iocflow/iocflow/feeds/stix1"
 	"github.com/iocflow/iocflow/matcher"
 )
 
@@ -19,7 +26,15 @@ import (
 // file: the specific ones before the catch-all plain list.
 var feedFormats = []feeds.Format{
 	stix.Format{},
+	stix1.Format{},
 	et.Format{},
+	etrep.Format{},
+	spamhaus.Format{},
+	abusech.Feodo{},
+	abusech.URLhaus{},
+	abusech.ThreatFox{},
+	abusech.MalwareBazaar{},
+	misp.Format{},
 	list.CSV{},
 	list.Plain{},
 }
@@ -29,14 +44,54 @@ type loaded struct {
 	results    []*feeds.Result
 	skipped    []error
 	indicators []*ioc.Indicator
+	suppressed []allowlist.Suppressed
+}
+
+// allowOptions says which values the allowlist keeps out of the feeds: the
+// shipped defaults unless turned off, and the entries of each file.
+type allowOptions struct {
+	files    listFlag
+	defaults bool
+}
+
+func (o *allowOptions) register(fs *flag.FlagSet) {
+	fs.Var(&o.files, "allowlist", "allowlist `file` of values never to treat as indicators "+
+		"(addresses, blocks, .domain suffixes, exact values); repeatable")
+	fs.BoolVar(&o.defaults, "allowlist-defaults", true, "suppress indicators in reserved, "+
+		"private and documentation address ranges and names (localhost, .example, ...)")
+}
+
+func (o *allowOptions) list() (*allowlist.List, error) {
+	l := allowlist.New()
+	if o.defaults {
+		l = allowlist.Default()
+	}
+	for _, path := range o.files {
+		user, err := allowlist.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		l.Merge(user)
+	}
+	return l, nil
 }
 
 func loadFeeds(paths []string) (*loaded, error) {
+	return loadFeedsAllowing(paths, allowOptions{defaults: true})
+}
+
+func loadFeedsAllowing(paths []string, allow allowOptions) (*loaded, error) {
+	al, err := allow.list()
+	if err != nil {
+		return nil, err
+	}
 	res, skipped, err := feeds.LoadPaths(paths, feedFormats)
 	if err != nil {
 		return nil, err
 	}
-	return &loaded{results: res, skipped: skipped, indicators: feeds.Merge(res)}, nil
+	res, suppressed := al.Filter(res)
+	return &loaded{results: res, skipped: skipped, indicators: feeds.Merge(res),
+		suppressed: suppressed}, nil
 }
 
 func (l *loaded) snapshot(version uint64) *matcher.Snapshot {
@@ -68,9 +123,20 @@ func (l *loaded) report(w io.Writer) {
 	for _, r := range l.results {
 		notEnforced += len(r.NotEnforced)
 	}
-	fmt.Fprintf(w, "iocflow: indicators: %d loaded (%s) from %d feeds; %d rejected; %d not enforced\n",
-		len(l.indicators), strings.Join(parts, ", "), len(l.results), l.rejected(), notEnforced)
+	suppressed := 0
+	for _, s := range l.suppressed {
+		suppressed += s.Count
+	}
+	fmt.Fprintf(w, "iocflow: indicators: %d loaded (%s) from %d feeds; %d rejected; "+
+		"%d not enforced; %d suppressed by allowlist\n", len(l.indicators),
+		strings.Join(parts, ", "), len(l.results), l.rejected(), notEnforced, suppressed)
 	listed := 0
+	for _, s := range l.suppressed {
+		if listed++; listed <= maxListed {
+			fmt.Fprintf(w, "iocflow:   suppressed: feed %q: %d indicators (e.g. %s): %s\n",
+				s.Feed, s.Count, s.Example, s.Reason)
+		}
+	}
 	for _, err := range l.skipped {
 		listed++
 		fmt.Fprintf(w, "iocflow:   skipped: %v\n", err)

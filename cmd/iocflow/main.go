@@ -54,6 +54,14 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		code, err = cmdRun(ctx, args[1:], stdin, stdout, stderr)
 	case "match":
 		code, err = cmdMatch(args[1:], stdout, stderr)
+	case "feeds":
+		code, err = cmdFeeds(ctx, args[1:], stdout, stderr)
+	case "hunt":
+		code, err = cmdHunt(ctx, args[1:], stdout, stderr)
+	case "kpi":
+		code, err = cmdKPI(ctx, args[1:], stdout, stderr)
+	case "actions":
+		code, err = cmdActions(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "iocflow", version)
 	case "help", "-h", "-help", "--help":
@@ -76,6 +84,10 @@ const topUsage = `usage: iocflow <command> [flags]
 commands:
   run      match events from files or standard input against feeds
   match    show what the loaded feeds say about values
+  feeds    validate a feed or upload file, or send one to the upload API
+  hunt     look new indicators up in the observables stored in ClickHouse
+  kpi      print the per-department KPIs kept in ClickHouse
+  actions  list, approve, deny or release enforcement actions
   version  print the version
 
 Run "iocflow <command> -h" for the flags of a command.

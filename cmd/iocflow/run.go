@@ -15,8 +15,16 @@ import (
 	"github.com/iocflow/iocflow/matcher"
 	"github.com/iocflow/iocflow/pipeline"
 	"github.com/iocflow/iocflow/pipeline/decode"
+	"github.com/iocflow/iocflow/pipeline/decode/cef"
+	"github.com/iocflow/iocflow/pipeline/decode/fireeye"
+	"github.com/iocflow/iocflow/pipeline/decode/hec"
 	"github.com/iocflow/iocflow/pipeline/decode/jsonmap"
+	"github.com/iocflow/iocflow/pipeline/decode/leef"
+	"github.com/iocflow/iocflow/pipeline/decode/osquery"
+	"github.com/iocflow/iocflow/pipeline/decode/proofpoint"
 	"github.com/iocflow/iocflow/pipeline/decode/suricata"
+	"github.com/iocflow/iocflow/pipeline/decode/sysmon"
+	"github.com/iocflow/iocflow/pipeline/decode/wildfire"
 	"github.com/iocflow/iocflow/sinks/jsonl"
 )
 
@@ -25,6 +33,7 @@ type runFlags struct {
 	output, format      string
 	strict              bool
 	level               levelFlag
+	enrich              enrichFlags
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -34,11 +43,13 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.Var(&f.feeds, "feeds", "feed `file or folder` (STIX 2.x bundle, ET list, CSV or plain list); repeatable")
 	fs.Var(&f.inputs, "input", "events as JSON lines: a `file`, or - for standard input; repeatable (default -)")
 	fs.StringVar(&f.output, "output", "", "write verdicts to this `file` instead of standard output")
-	fs.StringVar(&f.format, "format", "auto", "input `format`: auto, suricata or json")
+	fs.StringVar(&f.format, "format", "auto", "input `format`: auto, suricata, json, cef, leef, splunk_hec, fireeye, "+
+		"proofpoint_tap, sysmon, osquery or wildfire")
 	fs.Var(&f.maps, "map", "map a JSON field to an observable type, as `path=type` (ip, hash, auto, "+
 		"or a type such as domain, url, sha256); repeatable, adds to the built-in mapping")
 	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any record or indicator was rejected")
 	fs.Var(&f.level, "log-level", "log `level`: debug, info, warn or error")
+	f.enrich.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -55,6 +66,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 }
 
 func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if _, ok := configArg(args); ok {
+		return cmdServe(ctx, args, stderr) // the Kafka service: serve.go
+	}
 	f, err := parseRunFlags(args, stderr)
 	if err != nil {
 		return exitUsage, err
@@ -77,11 +91,15 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return exitUsage, err
 	}
+	enricher, err := f.enrich.build(logger.With(logkey.Component, "pipeline/enrich"))
+	if err != nil {
+		return exitUsage, err
+	}
 	var engine matcher.Engine
 	engine.Store(feedSet.snapshot(1))
 	logger.Debug("feeds loaded", logkey.Count, len(feedSet.indicators))
 	sink := jsonl.New(out)
-	emb := &pipeline.Embedded{Decoder: dec, Engine: &engine, Sink: sink,
+	emb := &pipeline.Embedded{Decoder: dec, Engine: &engine, Sink: sink, Enrich: enricher,
 		Logger: logger.With(logkey.Component, "pipeline")}
 	stats, runErr := emb.Run(ctx, inputs)
 	if err := sink.Close(); err != nil && runErr == nil {
@@ -111,15 +129,31 @@ func newDecoder(format string, fieldMaps []string) (decode.Decoder, error) {
 		m.Fields[path] = k
 	}
 	generic := jsonmap.New(m)
-	switch format {
-	case "auto":
-		return pipeline.AutoDecoder{EVE: suricata.Decoder{}, Generic: generic}, nil
-	case suricata.FormatName:
-		return suricata.Decoder{}, nil
-	case jsonmap.FormatName:
-		return generic, nil
+	hecDec := &hec.Decoder{Generic: generic}
+	byName := map[string]decode.Decoder{
+		suricata.FormatName: suricata.Decoder{}, jsonmap.FormatName: generic,
+		cef.FormatName: cef.Decoder{}, leef.FormatName: leef.Decoder{},
+		hec.FormatName: hecDec, fireeye.FormatName: fireeye.Decoder{},
+		proofpoint.FormatName: proofpoint.Decoder{}, sysmon.FormatName: sysmon.Decoder{},
+		osquery.FormatName: osquery.Decoder{}, wildfire.FormatName: wildfire.Decoder{},
 	}
-	return nil, &usageError{msg: fmt.Sprintf("run: unknown --format %q: want auto, suricata or json", format)}
+	if format == "auto" {
+		return pipeline.AutoDecoder{Routes: []pipeline.Route{
+			{Marker: []byte(`"rawmsg"`), Decoder: fireeye.Decoder{}},
+			{Marker: []byte(`"sourcetype"`), Decoder: hecDec},
+			{Marker: []byte("CEF:"), Decoder: cef.Decoder{}},
+			{Marker: []byte("LEEF:"), Decoder: leef.Decoder{}},
+			{Marker: []byte("Microsoft-Windows-Sysmon"), Decoder: sysmon.Decoder{}},
+			{Marker: []byte(`"calendarTime"`), Decoder: osquery.Decoder{}},
+			{Marker: []byte(`"threatsInfoMap"`), Decoder: proofpoint.Decoder{}},
+			{Marker: []byte(`"clickTime"`), Decoder: proofpoint.Decoder{}},
+		}, EVE: suricata.Decoder{}, Generic: generic}, nil
+	}
+	if d, ok := byName[format]; ok {
+		return d, nil
+	}
+	return nil, &usageError{msg: fmt.Sprintf("run: unknown --format %q: want auto or one of %s",
+		format, strings.Join(slices.Sorted(maps.Keys(byName)), ", "))}
 }
 
 func openInputs(names []string, stdin io.Reader) ([]pipeline.Input, func(), error) {

@@ -1,13 +1,16 @@
 // Package decode declares the interface every input decoder implements and
 // the error a decoder returns for a record that does not fit its format.
 // One subpackage per format holds the decoders (decode/suricata,
-// decode/jsonmap); the caller picks them from an explicit list.
+// decode/jsonmap, decode/cef, ...); the caller picks them from an explicit
+// list.
 //
 // Decoders are safe for concurrent use unless their documentation says
 // otherwise; the Event they fill belongs to the caller.
 package decode
 
 import (
+	"strconv"
+
 	"github.com/iocflow/iocflow/pipeline/event"
 )
 
@@ -21,10 +24,28 @@ type Decoder interface {
 	Decode(data []byte, ev *event.Event) error
 }
 
-// Error reports a record that does not fit its declared format.
+// NoOffset is the Offset of an Error that concerns the record as a whole.
+const NoOffset = -1
+
+// Error reports a record that does not fit its declared format: which
+// format, where in the record and why.
 type Error struct {
 	Format string
+	// Offset is the byte offset in the record where the problem was found,
+	// or NoOffset when it concerns the record as a whole.
+	Offset int
 	Reason string
 }
 
-func (e *Error) Error() string { return "not a " + e.Format + " record: " + e.Reason }
+// NewError returns an Error for format at byte offset off (NoOffset for
+// the whole record).
+func NewError(format string, off int, reason string) *Error {
+	return &Error{Format: format, Offset: off, Reason: reason}
+}
+
+func (e *Error) Error() string {
+	if e.Offset < 0 {
+		return "not a " + e.Format + " record: " + e.Reason
+	}
+	return "not a " + e.Format + " record: at byte " + strconv.Itoa(e.Offset) + ": " + e.Reason
+}

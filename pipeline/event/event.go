@@ -41,6 +41,23 @@ type Event struct {
 	// Skipped lists fields whose values were not valid for their type. The
 	// event is still good; the values are left out rather than guessed at.
 	Skipped []Skip
+
+	// Host is the machine the event is about as the record names it (the
+	// endpoint of Sysmon or osquery telemetry, the host of a HEC event);
+	// empty when the record does not say. Not an observable: it is who is
+	// affected, used by enrichment.
+	Host string
+	// User is the account the event is about as the record names it (the
+	// Sysmon process user, a mail recipient, a clicking user); empty when
+	// the record does not say.
+	User string
+	// Department, Groups and VIP are filled by pipeline/enrich from the
+	// directory entry of User, Host or the event's internal address; zero
+	// when unknown. Groups is shared with the directory snapshot and must
+	// not be modified.
+	Department string
+	Groups     []string
+	VIP        bool
 }
 
 // Skip is a field value a decoder left out, and why.

@@ -35,6 +35,21 @@ type Verdict struct {
 	Actors      []string       `json:"threat_actors,omitempty"`
 	// MatcherVersion is the version of the matcher snapshot that matched.
 	MatcherVersion uint64 `json:"matcher_version"`
+	// Priority ranks verdicts for a person's attention: the severity's rank
+	// (info 1 to critical 5), raised by one for a VIP and by one for a
+	// member of a critical group.
+	Priority int `json:"priority"`
+	// Who and where, when enrichment knows: the affected user, host and
+	// department, and the country and autonomous system of the matched
+	// address.
+	User       string   `json:"user,omitempty"`
+	Host       string   `json:"host,omitempty"`
+	Department string   `json:"department,omitempty"`
+	Groups     []string `json:"groups,omitempty"`
+	VIP        bool     `json:"vip,omitempty"`
+	Country    string   `json:"country,omitempty"`
+	ASN        uint32   `json:"asn,omitempty"`
+	ASOrg      string   `json:"as_org,omitempty"`
 }
 
 // Indicator is the part of an indicator a verdict carries: its identity and

@@ -9,6 +9,7 @@ package jsonmap
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/pipeline/decode"
+	"github.com/iocflow/iocflow/pipeline/decode/extract"
 	"github.com/iocflow/iocflow/pipeline/event"
 )
 
@@ -59,6 +61,10 @@ type Mapping struct {
 	// TimeFields are tried in order for the event time: RFC 3339 text, or
 	// Unix seconds or milliseconds as a number.
 	TimeFields []string
+	// HostFields and UserFields are tried in order for the host the
+	// record is about and the user acting on it.
+	HostFields []string
+	UserFields []string
 }
 
 // DefaultMapping returns the built-in mapping.
@@ -67,6 +73,8 @@ func DefaultMapping() Mapping {
 		Fields:     map[string]Kind{},
 		IDFields:   []string{"event.id", "id", "uuid", "_id"},
 		TimeFields: []string{"@timestamp", "timestamp", "time", "event.created"},
+		HostFields: []string{"host.name", "host.hostname", "hostname", "computer_name"},
+		UserFields: []string{"user.name", "source.user.name", "username", "user"},
 	}
 	for kind, paths := range defaultFields {
 		k, _ := ParseKind(kind)
@@ -120,16 +128,23 @@ func (d *Decoder) Format() string { return FormatName }
 func (d *Decoder) Decode(data []byte, ev *event.Event) error {
 	var rec map[string]any
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return &decode.Error{Format: FormatName, Reason: err.Error()}
+		off := decode.NoOffset
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off = int(se.Offset)
+		}
+		return decode.NewError(FormatName, off, err.Error())
 	}
 	if rec == nil {
-		return &decode.Error{Format: FormatName, Reason: "not a JSON object"}
+		return decode.NewError(FormatName, decode.NoOffset, "not a JSON object")
 	}
 	ev.Format = FormatName
 	ev.ID = d.id(rec, data)
 	if err := d.setTime(rec, ev); err != nil {
 		return err
 	}
+	ev.Host = firstString(rec, d.m.HostFields)
+	ev.User = firstString(rec, d.m.UserFields)
 	for _, p := range d.paths {
 		k := d.m.Fields[p]
 		for _, v := range lookup(rec, p, nil) {
@@ -139,6 +154,18 @@ func (d *Decoder) Decode(data []byte, ev *event.Event) error {
 		}
 	}
 	return nil
+}
+
+// firstString returns the first non-empty string found at any of paths.
+func firstString(rec map[string]any, paths []string) string {
+	for _, p := range paths {
+		for _, v := range lookup(rec, p, nil) {
+			if s, ok := v.(string); ok && s != "" {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 func (d *Decoder) id(rec map[string]any, data []byte) string {
@@ -165,7 +192,7 @@ func (d *Decoder) setTime(rec map[string]any, ev *event.Event) error {
 		}
 		t, err := parseTime(vals[0])
 		if err != nil {
-			return &decode.Error{Format: FormatName, Reason: p + ": " + err.Error()}
+			return decode.NewError(FormatName, decode.NoOffset, p+": "+err.Error())
 		}
 		ev.Time = t
 		return nil
@@ -209,7 +236,12 @@ func addValue(ev *event.Event, k Kind, s, field string) {
 		if t, v, err = ioc.Detect(s); err == nil {
 			ev.AddCanonical(t, v, field)
 		}
-	default:
+	case "":
+		if k.Type == ioc.Text {
+			// Free text keeps the indicators written inside it too.
+			extract.Text(ev, s, field)
+			return
+		}
 		err = ev.Add(k.Type, s, field)
 	}
 	if err != nil && s != "" {

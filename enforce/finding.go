@@ -1,0 +1,48 @@
+package enforce
+
+import (
+	"time"
+
+	"github.com/iocflow/iocflow/feeds/ioc"
+	"github.com/iocflow/iocflow/sinks/verdict"
+)
+
+// Finding is the part of a verdict that the policy reads and the audit
+// trail keeps as the reason for an action. It is a plain value.
+type Finding struct {
+	EventID    string         `json:"event_id"`
+	Time       time.Time      `json:"verdict_time"`
+	Observable ioc.Observable `json:"observable,omitzero"`
+	Indicator  string         `json:"indicator_id"`
+	Type       ioc.Type       `json:"indicator_type,omitzero"`
+	Value      string         `json:"indicator_value"`
+	Feeds      []string       `json:"feeds,omitempty"`
+	Confidence int            `json:"confidence"`
+	Severity   ioc.Severity   `json:"severity"`
+	// Department, User, Host and VIP say who is affected; Mailbox and
+	// MessageID name a mail message. Empty when the verdict does not say.
+	Department string `json:"department,omitempty"`
+	User       string `json:"user,omitempty"`
+	Host       string `json:"host,omitempty"`
+	VIP        bool   `json:"vip,omitempty"`
+	Mailbox    string `json:"mailbox,omitempty"`
+	MessageID  string `json:"message_id,omitempty"`
+}
+
+// FromVerdict returns the finding of v.
+func FromVerdict(v *verdict.Verdict) Finding {
+	f := Finding{
+		EventID:    v.EventID,
+		Time:       v.Time,
+		Observable: v.Observable,
+		Indicator:  v.Indicator.ID,
+		Type:       v.Indicator.Type,
+		Value:      v.Indicator.Value,
+		Confidence: v.Confidence,
+		Severity:   v.Severity,
+	}
+	for _, fd := range v.Indicator.Feeds {
+		f.Feeds = append(f.Feeds, fd.Name)
+	}
+	return f
+}

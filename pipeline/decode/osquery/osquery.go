@@ -1,0 +1,158 @@
+// Package osquery decodes osquery result logs in the three formats the
+// filesystem, Kafka and TLS loggers write: event (differential) rows with
+// columns and action, snapshots with snapshot[] rows, and batches with
+// diffResults{added,removed}. Each record is one event; a snapshot or
+// batch gives the observables of all its rows, named by their path
+// ("snapshot.path", "diffResults.added.remote_address"). Status-log lines
+// that share the stream decode to an event of kind "status" with no
+// observables.
+//
+// Columns are typed by name, as the tables that matter name them:
+// processes (path, name, cmdline), process_open_sockets and socket_events
+// (local_address, remote_address), listening_ports (address), dns_cache
+// (name, when the query is a DNS cache query), browser history (url),
+// and hash tables (md5, sha1, sha256). The decorations' hostname and
+// username are the event's host and user.
+//
+// A Decoder is stateless and safe for concurrent use.
+package osquery
+
+import (
+	"strings"
+
+	"github.com/iocflow/iocflow/feeds/ioc"
+	"github.com/iocflow/iocflow/pipeline/decode"
+	"github.com/iocflow/iocflow/pipeline/decode/extract"
+	"github.com/iocflow/iocflow/pipeline/decode/internal/obj"
+	"github.com/iocflow/iocflow/pipeline/event"
+)
+
+// FormatName is the name of the format.
+const FormatName = "osquery"
+
+// Decoder decodes osquery result and status log lines.
+type Decoder struct{}
+
+// Format implements decode.Decoder.
+func (Decoder) Format() string { return FormatName }
+
+// Decode implements decode.Decoder.
+func (Decoder) Decode(data []byte, ev *event.Event) error {
+	m, err := obj.Parse(FormatName, data)
+	if err != nil {
+		return err
+	}
+	ev.Format, ev.ID = FormatName, event.HashID(data)
+	ev.Host = firstOf(obj.Str(m, "decorations.hostname"), obj.Str(m, "hostIdentifier"),
+		obj.Str(m, "hostname"))
+	ev.User = obj.Str(m, "decorations.username")
+	if err := setTime(m, ev); err != nil {
+		return err
+	}
+	name := obj.Str(m, "name")
+	dns := strings.Contains(name, "dns_cache")
+	switch {
+	case obj.Has(m, "columns"):
+		ev.Kind = name + "/" + obj.Str(m, "action")
+		row(ev, obj.Get(m, "columns"), "columns.", dns)
+	case obj.Has(m, "snapshot"):
+		ev.Kind = name + "/snapshot"
+		for _, r := range obj.List(m, "snapshot") {
+			row(ev, r, "snapshot.", dns)
+		}
+	case obj.Has(m, "diffResults"):
+		ev.Kind = name + "/batch"
+		for _, r := range obj.List(m, "diffResults.added") {
+			row(ev, r, "diffResults.added.", dns)
+		}
+		for _, r := range obj.List(m, "diffResults.removed") {
+			row(ev, r, "diffResults.removed.", dns)
+		}
+	case obj.Has(m, "severity") && obj.Has(m, "message"):
+		ev.Kind = "status"
+	default:
+		return decode.NewError(FormatName, decode.NoOffset,
+			"neither a result (columns, snapshot, diffResults) nor a status line")
+	}
+	if name == "" && ev.Kind != "status" {
+		return decode.NewError(FormatName, decode.NoOffset, "result without a query name")
+	}
+	return nil
+}
+
+func firstOf(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// setTime reads unixTime (a number or, in older osquery, a string) or else
+// calendarTime.
+func setTime(m obj.Map, ev *event.Event) error {
+	for _, k := range []string{"unixTime", "calendarTime"} {
+		s := obj.Str(m, k)
+		if s == "" {
+			continue
+		}
+		t, err := extract.Time(s)
+		if err != nil {
+			return decode.NewError(FormatName, decode.NoOffset, k+": "+err.Error())
+		}
+		ev.Time = t
+		return nil
+	}
+	return nil
+}
+
+// columnTypes types the columns that hold indicators.
+var columnTypes = map[string]ioc.Type{
+	"local_address": ioc.IPv4, "remote_address": ioc.IPv4, "address": ioc.IPv4,
+	"path": ioc.FilePath, "cmdline": ioc.Text, "url": ioc.URL,
+	"md5": ioc.MD5, "sha1": ioc.SHA1, "sha256": ioc.SHA256,
+}
+
+// row adds the observables of one result row.
+func row(ev *event.Event, r any, prefix string, dns bool) {
+	cols, ok := r.(obj.Map)
+	if !ok {
+		return
+	}
+	for _, k := range sortedKeys(cols) {
+		v := obj.Text(cols[k])
+		field := prefix + k
+		if k == "name" {
+			switch {
+			case dns:
+				extract.Add(ev, ioc.Domain, v, field)
+			case obj.Has(cols, "pid") || obj.Has(cols, "cmdline"):
+				extract.Add(ev, ioc.ProcessName, v, field)
+			}
+			continue
+		}
+		t, ok := columnTypes[k]
+		switch {
+		case !ok:
+		case t.IsIP():
+			extract.AddIP(ev, v, field)
+		default:
+			extract.Add(ev, t, v, field)
+		}
+	}
+}
+
+func sortedKeys(m obj.Map) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Insertion sort: rows have a few dozen columns at most.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
