@@ -58,8 +58,8 @@ func benchVerdicts(n int, at time.Time) []verdict.Verdict {
 		vs[i] = verdict.Verdict{
 			EventID: fmt.Sprintf("%032x", i), EventTime: at, Time: at.Add(time.Second),
 			Format: "suricata", Kind: "dns", Origin: "bench:1",
-			Observable: ioc.Observable{Type: ioc.Domain, Value: fmt.Sprintf("h%d.bad%d.example", i, i%500),
-				Field: "dns.rrname"},
+			Observable: ioc.Observable{Type: ioc.Domain,
+				Value: fmt.Sprintf("h%d.bad%d.example", i, i%500), Field: "dns.rrname"},
 			Indicator: verdict.Indicator{ID: fmt.Sprintf("domain:bad%d.example", i%500),
 				Type: ioc.Domain, Value: fmt.Sprintf("bad%d.example", i%500),
 				Feeds: []verdict.Feed{{Name: "et-open", ID: "line 7"}}},
@@ -106,7 +106,8 @@ func benchInput(n int) ([]byte, *matcher.Engine) {
 	var inds []*ioc.Indicator
 	for i := range 1000 {
 		inds = append(inds, ioc.NewIndicator(ioc.Domain, fmt.Sprintf("bad%d.example", i),
-			ioc.Source{Feed: "bench", ID: fmt.Sprint(i), Confidence: 80, Severity: ioc.SeverityHigh}))
+			ioc.Source{Feed: "bench", ID: fmt.Sprint(i), Confidence: 80,
+				Severity: ioc.SeverityHigh}))
 	}
 	var e matcher.Engine
 	e.Store(matcher.Build(1, inds))

@@ -28,6 +28,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +55,7 @@ type options struct {
 	events, partitions, indicators, rate int
 	live                                 time.Duration
 	hitPercent                           float64
+	cpuProfile                           string
 }
 
 func main() {
@@ -64,6 +66,7 @@ func main() {
 	flag.Float64Var(&o.hitPercent, "hits", 2, "percent of records that touch an indicator")
 	flag.IntVar(&o.rate, "rate", 5000, "records per second in the latency phase")
 	flag.DurationVar(&o.live, "live", 10*time.Second, "length of the latency phase")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline phase to `file`")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/kafka:", err)
@@ -233,6 +236,18 @@ func (r *report) runPipeline(ctx context.Context, cfg kafka.Config, verdictTopic
 	}
 	r.join = time.Since(joinStart)
 	r.pipe, r.pipeMem = measure(func() error {
+		if r.o.cpuProfile == "" {
+			return waitProcessed(reg, float64(r.o.events))
+		}
+		f, err := os.Create(r.o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 		return waitProcessed(reg, float64(r.o.events))
 	})
 	r.verdicts = gauge(reg, "ioc_pipeline_verdicts_total", "written")

@@ -125,20 +125,35 @@ func enforcementAdapters(
 }
 
 // startEnforcement builds the enforcement service of the section and runs
-// it, its list servers and its API until ctx ends. The returned service
-// is the sink verdicts go to; wait returns once everything has stopped.
-func startEnforcement(ctx context.Context, c *enforcementConfig,
-	logger *slog.Logger) (svc *enforce.Service, wait func() error, err error) {
+// it, its list servers and its API until ctx ends. Audit records always go
+// to the section's audit file and also to each of copies (the ClickHouse
+// sinks/clickhouse.AuditSink when configured). The returned service is the
+// sink verdicts go to; wait returns once everything has stopped.
+func startEnforcement(ctx context.Context, c *enforcementConfig, logger *slog.Logger,
+	copies ...enforce.AuditSink) (svc *enforce.Service, wait func() error, err error) {
 	adapters, lists, err := enforcementAdapters(c, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	audit, err := enforce.OpenFileAudit(c.AuditFile)
+	file, err := enforce.OpenFileAudit(c.AuditFile)
 	if err != nil {
 		return nil, nil, err
 	}
+	log := logger.With(logkey.Component, "enforce")
+	var last time.Time
+	suppressed := 0
+	audit := &enforce.TeeAudit{Primary: file, Copies: copies, OnCopyError: func(err error) {
+		// One line a minute; the service calls this under its lock.
+		if time.Since(last) < time.Minute {
+			suppressed++
+			return
+		}
+		log.Warn("audit copy failed; the audit file has the record", logkey.Err, err,
+			logkey.Suppressed, suppressed)
+		last, suppressed = time.Now(), 0
+	}}
 	svc, err = enforce.New(enforce.Options{Config: c.Config, Adapters: adapters, Audit: audit,
-		Logger: logger.With(logkey.Component, "enforce")})
+		Logger: log})
 	if err != nil {
 		audit.Close()
 		return nil, nil, err

@@ -20,7 +20,8 @@ func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.SetOutput(stderr)
 	ch.register(fs)
 	fs.Var(&feedPaths, "feeds", "feed `file or folder` whose indicators to hunt; repeatable")
-	fs.StringVar(&since, "since", "30d", "look back this `long` (30d, 12h) in the stored observables")
+	fs.StringVar(&since, "since", "30d",
+		"look back this `long` (30d, 12h) in the stored observables")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -28,7 +29,8 @@ func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return exitUsage, &usageError{msg: fmt.Sprintf("hunt: unexpected argument %q", fs.Arg(0))}
 	}
 	if len(feedPaths) == 0 {
-		return exitUsage, &usageError{msg: "hunt: no feeds: give at least one --feeds file or folder"}
+		return exitUsage, &usageError{
+			msg: "hunt: no feeds: give at least one --feeds file or folder"}
 	}
 	d, err := parseSince(since)
 	if err != nil {

@@ -206,13 +206,21 @@ func (w *worker) waitReady(t *testing.T) {
 // every one of labels.
 func (w *worker) metric(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
+	sum, _ := w.samples(t, name, labels...)
+	return sum
+}
+
+// samples returns the sum and the number of the samples of name whose
+// labels contain every one of labels.
+func (w *worker) samples(t *testing.T, name string, labels ...string) (float64, int) {
+	t.Helper()
 	resp, err := http.Get("http://" + w.metrics + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	sum := 0.0
+	sum, n := 0.0, 0
 	for line := range strings.Lines(string(body)) {
 		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
 			continue
@@ -224,9 +232,18 @@ func (w *worker) metric(t *testing.T, name string, labels ...string) float64 {
 		fields := strings.Fields(line)
 		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); ok && err == nil {
 			sum += v
+			n++
 		}
 	}
-	return sum
+	return sum, n
+}
+
+// partitions returns how many input partitions the worker has read from in
+// its current generation: one lag series each.
+func (w *worker) partitions(t *testing.T) int {
+	t.Helper()
+	_, n := w.samples(t, "ioc_kafka_consumer_lag_messages")
+	return n
 }
 
 // stop sends SIGTERM and returns how long the worker took to exit.
@@ -336,11 +353,16 @@ func TestService_SecondWorkerAndLiveIndicator(t *testing.T) {
 		t.Fatalf("%d of %d events have no verdict after the second worker joined",
 			missing(verdictIDs(out.Messages()), want), len(want))
 	}
-	// Wait until the group has settled with partitions on both workers.
+	// Wait until the group has settled with partitions on both workers; a
+	// few records on every partition make each reader report its lag.
 	deadline := time.Now().Add(30 * time.Second)
-	for a.metric(t, "ioc_kafka_consumer_lag_messages") == 0 && time.Now().Before(deadline) ||
-		b.metric(t, "ioc_kafka_consumer_lag_messages") == 0 && time.Now().Before(deadline) {
-		d.produce(t, 900000, 8, firstIP) // moves every partition's lag gauge
+	for a.partitions(t)+b.partitions(t) < partitions || a.partitions(t) == 0 ||
+		b.partitions(t) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions not spread over both workers within 30s: %d and %d",
+				a.partitions(t), b.partitions(t))
+		}
+		d.produce(t, 900000, 8, firstIP)
 		time.Sleep(100 * time.Millisecond)
 	}
 

@@ -216,9 +216,9 @@ func (s *Scheduler) record(f *feed, st *Status, rep Report, err error) {
 		st.LastSuccess, st.Failures, st.LastError = st.LastAttempt, 0, ""
 		st.Indicators, st.Rejected = rep.Indicators, rep.Rejected
 		log.LogAttrs(context.Background(), slog.LevelInfo, "feed refreshed",
-			slog.Int(logkey.Count, rep.Indicators), slog.Int("added", rep.Added),
-			slog.Int("updated", rep.Updated), slog.Int("removed", rep.Removed),
-			slog.Int("rejected", rep.Rejected), slog.String(logkey.Format, rep.Format),
+			slog.Int(logkey.Count, rep.Indicators), slog.Int(logkey.Added, rep.Added),
+			slog.Int(logkey.Updated, rep.Updated), slog.Int(logkey.Removed, rep.Removed),
+			slog.Int(logkey.Rejected, rep.Rejected), slog.String(logkey.Format, rep.Format),
 			slog.Duration(logkey.Duration, rep.Duration))
 	case errors.Is(err, ErrNotModified):
 		st.LastSuccess, st.Failures, st.LastError = st.LastAttempt, 0, ""
@@ -227,11 +227,11 @@ func (s *Scheduler) record(f *feed, st *Status, rep Report, err error) {
 		st.Failures++
 		st.LastError = err.Error()
 		log.Warn("feed refresh refused", logkey.Reason, refused.Reason,
-			logkey.Count, rep.Indicators, "in_force", s.store.Len(f.cfg.Name))
+			logkey.Count, rep.Indicators, logkey.InForce, s.store.Len(f.cfg.Name))
 	default:
 		st.Failures++
 		st.LastError = err.Error()
-		log.Warn("feed refresh failed", logkey.Err, err, "failures", st.Failures)
+		log.Warn("feed refresh failed", logkey.Err, err, logkey.Failures, st.Failures)
 	}
 }
 

@@ -4,17 +4,20 @@ package logkey
 
 // Attribute keys, snake_case.
 const (
+	Added         = "added"
 	Address       = "address"
 	Attempts      = "attempts"
 	Component     = "component"
 	Count         = "count"
 	Duration      = "duration"
 	Err           = "err"
+	Failures      = "failures"
 	Feed          = "feed"
 	Format        = "format"
 	Generation    = "generation"
 	Group         = "group"
 	IndicatorType = "indicator_type"
+	InForce       = "in_force"
 	Offset        = "offset"
 	Origin        = "origin"
 	Partition     = "partition"
@@ -22,8 +25,11 @@ const (
 	Path          = "path"
 	Position      = "position"
 	Reason        = "reason"
+	Rejected      = "rejected"
+	Removed       = "removed"
 	Sink          = "sink"
 	Suppressed    = "suppressed"
 	Topic         = "topic"
+	Updated       = "updated"
 	Version       = "version"
 )

@@ -70,7 +70,8 @@ type Stats struct {
 // does not hold yet. An indicator counts when one of its sources is active
 // now, whatever its valid-from: a hunt exists to find what happened before
 // the indicator was published. Revoked and expired sources never count.
-func (h *Hunter) Hunt(ctx context.Context, inds []*ioc.Indicator, from, to time.Time) (Stats, error) {
+func (h *Hunter) Hunt(ctx context.Context, inds []*ioc.Indicator,
+	from, to time.Time) (Stats, error) {
 	r := h.newRun(inds)
 	if len(r.active) == 0 {
 		return r.stats, nil
@@ -172,7 +173,7 @@ func (r *run) add(sg *clickhouse.Sighting, t ioc.Type, in *ioc.Indicator) {
 	}
 	r.cur = append(r.cur, verdict.Verdict{
 		EventID: sg.EventID, EventTime: sg.EventTime, Time: r.now, Format: sg.Format,
-		Origin:     "retro-hunt",
+		Origin: "retro-hunt", Retrospective: true,
 		Observable: ioc.Observable{Type: t, Value: sg.Value, Field: sg.Field},
 		Indicator:  indicatorOf(in, r.now), Confidence: a.Confidence, Severity: a.Severity,
 		ThreatTypes: a.ThreatTypes, Malware: a.Malware, Campaigns: a.Campaigns,
@@ -201,7 +202,9 @@ func (r *run) flush(ctx context.Context) error {
 		}
 	}
 	known := map[[2]string]bool{}
-	err := r.h.Store.KnownVerdicts(ctx, ids, func(ev, ind string) { known[[2]string{ev, ind}] = true })
+	err := r.h.Store.KnownVerdicts(ctx, ids, func(ev, ind string) {
+		known[[2]string{ev, ind}] = true
+	})
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ func newWriter(cfg Config, topic string, balancer kafkago.Balancer) *kafkago.Wri
 		Topic:        topic,
 		Balancer:     balancer,
 		RequiredAcks: kafkago.RequireAll,
-		BatchSize:    10000,
+		BatchSize:    1000, // kafka-go preallocates this many per partition batch
 		BatchTimeout: 2 * time.Millisecond,
 		MaxAttempts:  3,
 		Transport:    &kafkago.Transport{ClientID: cfg.ClientID, DialTimeout: 10 * time.Second},

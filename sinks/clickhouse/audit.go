@@ -28,7 +28,8 @@ func NewAuditSink(store *Store, logger *slog.Logger) *AuditSink {
 	}
 	cfg := store.cfg
 	return &AuditSink{
-		b:       newBatcher("actions", insertRows(store, "actions", actionColumns, appendActions), &cfg, logger),
+		b: newBatcher("actions",
+			insertRows(store, "actions", actionColumns, appendActions), &cfg, logger),
 		timeout: cfg.Timeout,
 	}
 }
@@ -65,8 +66,9 @@ func appendActions(b driver.Batch, recs []enforce.Record) error {
 		if r.Target.Value != "" {
 			kind = r.Target.Kind.String()
 		}
-		err := b.Append(clampTime(r.Time), string(r.Event), r.ActionID, r.Op, uint32(max(r.Attempt, 0)),
-			kind, r.Target.Key(), r.Adapter, r.Rule, r.Actor, r.Mode, dry, string(r.State),
+		err := b.Append(clampTime(r.Time), string(r.Event), r.ActionID, r.Op,
+			uint32(max(r.Attempt, 0)), kind, r.Target.Key(), r.Adapter, r.Rule, r.Actor,
+			r.Mode, dry, string(r.State),
 			clampTime(r.Expires), r.Answer, r.Error, r.Note, f.EventID, f.Indicator,
 			clampTime(f.Time), f.Department, f.User, f.Host, f.Severity.String())
 		if err != nil {

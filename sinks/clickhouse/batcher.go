@@ -71,7 +71,8 @@ type tableStats struct {
 	Pending                 atomic.Int64
 }
 
-func newBatcher[T any](table string, ins insertFunc[T], cfg *Config, logger *slog.Logger) *batcher[T] {
+func newBatcher[T any](table string, ins insertFunc[T], cfg *Config,
+	logger *slog.Logger) *batcher[T] {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &batcher[T]{
 		table: table, insert: ins, batchRows: cfg.BatchRows, maxPending: cfg.MaxPendingRows,

@@ -35,7 +35,8 @@ func TestMigrations_SplitIntoStatements(t *testing.T) {
 	}
 	for _, m := range ms {
 		for i, st := range m.Statements {
-			if strings.Contains(st, "{db}") || strings.HasSuffix(st, ";") || strings.Contains(st, "--") {
+			if strings.Contains(st, "{db}") || strings.HasSuffix(st, ";") ||
+				strings.Contains(st, "--") {
 				t.Errorf("%s statement %d not clean: %q", m.Name, i+1, st)
 			}
 			if strings.HasPrefix(st, "INSERT") {

@@ -110,7 +110,8 @@ func TestDashboards_EveryPanelRunsOnSeededData(t *testing.T) {
 	s := openStore(t, testConfig(t, sharedServer(t)))
 	at := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
 	seed(t, s, at)
-	files, err := filepath.Glob(filepath.Join("..", "..", "deploy", "grafana", "dashboards", "*.json"))
+	dir := filepath.Join("..", "..", "deploy", "grafana", "dashboards")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) < 4 {
 		t.Fatalf("dashboards: got %v (%v), want 4 files", files, err)
 	}

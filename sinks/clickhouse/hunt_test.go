@@ -100,8 +100,9 @@ func TestStore_PruneObservablesDropsOldDays(t *testing.T) {
 	now := time.Now().UTC()
 	var sgs []Sighting
 	for d := range 5 {
-		sgs = append(sgs, Sighting{EventID: fmt.Sprint(d), EventTime: now.Add(-time.Duration(d) * 24 * time.Hour),
-			Type: "domain", Value: "x.example", Field: "f"})
+		sgs = append(sgs, Sighting{EventID: fmt.Sprint(d),
+			EventTime: now.Add(-time.Duration(d) * 24 * time.Hour),
+			Type:      "domain", Value: "x.example", Field: "f"})
 	}
 	if err := sink.WriteSightings(context.Background(), sgs); err != nil {
 		t.Fatal(err)

@@ -25,9 +25,11 @@ func testVerdicts(first, n int, at time.Time, delay time.Duration) []verdict.Ver
 		vs[i] = verdict.Verdict{
 			EventID: fmt.Sprintf("ev-%06d", k), EventTime: at, Time: at.Add(delay),
 			Format: "suricata", Kind: "dns",
-			Observable: ioc.Observable{Type: ioc.Domain, Value: "a.evil.example", Field: "dns.rrname"},
+			Observable: ioc.Observable{Type: ioc.Domain, Value: "a.evil.example",
+				Field: "dns.rrname"},
 			Indicator: verdict.Indicator{ID: ind, Type: ioc.Domain, Value: "evil.example",
-				Feeds: []verdict.Feed{{Name: "et-open", ID: "line 1"}, {Name: "analyst", ID: "c-1"}}},
+				Feeds: []verdict.Feed{{Name: "et-open", ID: "line 1"},
+					{Name: "analyst", ID: "c-1"}}},
 			Confidence: 80, Severity: sevs[k%3], MatcherVersion: 7,
 			Department: "finance", Host: fmt.Sprintf("ws-%d", k%7), User: fmt.Sprintf("u%d", k%5),
 		}
@@ -164,7 +166,8 @@ func TestSink_ServerDownAndUp(t *testing.T) {
 	go func() {
 		defer written.Done()
 		for i := range batches {
-			if err := sink.Write(context.Background(), testVerdicts(i*size, size, at, time.Second)); err != nil {
+			vs := testVerdicts(i*size, size, at, time.Second)
+			if err := sink.Write(context.Background(), vs); err != nil {
 				mu.Lock()
 				writeErr = err
 				mu.Unlock()
@@ -241,7 +244,8 @@ func TestSink_BoundedQueueBlocksWriters(t *testing.T) {
 	srv.run(t, "stop")
 	at := time.Now()
 	for i := range 3 {
-		if err := sink.Enqueue(context.Background(), testVerdicts(i*10, 10, at, 0), nil); err != nil {
+		vs := testVerdicts(i*10, 10, at, 0)
+		if err := sink.Enqueue(context.Background(), vs, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -255,7 +259,9 @@ func TestSink_BoundedQueueBlocksWriters(t *testing.T) {
 		t.Errorf("pending: got %d, want 30", p)
 	}
 	srv.run(t, "start")
-	poll(t, 30*time.Second, "queue drains", func() bool { return sink.Stats().Verdicts.Pending == 0 })
+	poll(t, 30*time.Second, "queue drains", func() bool {
+		return sink.Stats().Verdicts.Pending == 0
+	})
 	if got := queryUint(t, s, "SELECT count() FROM "+s.table("verdicts")); got != 30 {
 		t.Errorf("rows after drain: got %d, want 30", got)
 	}

@@ -8,9 +8,9 @@ type subject struct {
 	Retrospective          bool
 }
 
-// subjectOf reads the enrichment of a verdict. The verdict model has no
-// retrospective flag; verdicts written through Sink.Retrospective are
-// marked there.
+// subjectOf reads the enrichment and the retrospective flag of a verdict;
+// verdicts written through Sink.Retrospective are marked there as well.
 func subjectOf(v *verdict.Verdict) subject {
-	return subject{Department: v.Department, User: v.User, Host: v.Host}
+	return subject{Department: v.Department, User: v.User, Host: v.Host,
+		Retrospective: v.Retrospective}
 }

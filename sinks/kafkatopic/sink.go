@@ -79,7 +79,7 @@ func New(cfg Config, clientID string) *Sink {
 		Balancer:     kafkago.Murmur2Balancer{},
 		RequiredAcks: kafkago.RequireAll,
 		Compression:  compressions[cfg.Compression],
-		BatchSize:    10000,
+		BatchSize:    1000, // kafka-go preallocates this many per partition batch
 		BatchTimeout: 2 * time.Millisecond,
 		MaxAttempts:  3,
 		Transport: &kafkago.Transport{ClientID: clientID,

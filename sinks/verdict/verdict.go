@@ -33,6 +33,9 @@ type Verdict struct {
 	Malware     []string       `json:"malware,omitempty"`
 	Campaigns   []string       `json:"campaigns,omitempty"`
 	Actors      []string       `json:"threat_actors,omitempty"`
+	// Retrospective is set on verdicts that retro-hunting found in stored
+	// observables, after the event had passed the live matcher.
+	Retrospective bool `json:"retrospective,omitempty"`
 	// MatcherVersion is the version of the matcher snapshot that matched.
 	MatcherVersion uint64 `json:"matcher_version"`
 	// Priority ranks verdicts for a person's attention: the severity's rank

@@ -129,7 +129,7 @@ func allLed(t kafkago.Topic) bool {
 func Writer(addr, topic string) *kafkago.Writer {
 	return &kafkago.Writer{Addr: kafkago.TCP(addr), Topic: topic,
 		Balancer: kafkago.Murmur2Balancer{}, RequiredAcks: kafkago.RequireAll,
-		BatchSize: 5000, BatchTimeout: 2 * time.Millisecond, BatchBytes: 1 << 20}
+		BatchSize: 1000, BatchTimeout: 2 * time.Millisecond, BatchBytes: 1 << 20}
 }
 
 // Collector reads every partition of a topic from the start and keeps
