@@ -31,3 +31,12 @@ ch_status=0
 bash deploy/clickhouse.sh stop
 rm -rf "$CLICKHOUSE_DIR"
 [ "$ch_status" -eq 0 ] || exit "$ch_status"
+echo "== integration: Kafka pipeline, workers and indicator topic on a local broker"
+kafka_addr=$(bash deploy/kafka.sh start)
+kafka_status=0
+IOCFLOW_KAFKA=$kafka_addr go test -count=1 -tags integration \
+	./pipeline/kafka/... ./internal/config/... ./internal/metrics/... || kafka_status=$?
+[ "$kafka_status" -ne 0 ] || IOCFLOW_KAFKA=$kafka_addr go test -count=1 -tags integration \
+	-run 'TestService_' ./cmd/iocflow/ || kafka_status=$?
+bash deploy/kafka.sh stop
+[ "$kafka_status" -eq 0 ] || exit "$kafka_status"

@@ -40,6 +40,10 @@ func FromVerdict(v *verdict.Verdict) Finding {
 		Value:      v.Indicator.Value,
 		Confidence: v.Confidence,
 		Severity:   v.Severity,
+		Department: v.Department,
+		User:       v.User,
+		Host:       v.Host,
+		VIP:        v.VIP,
 	}
 	for _, fd := range v.Indicator.Feeds {
 		f.Feeds = append(f.Feeds, fd.Name)

@@ -27,7 +27,7 @@ func (s *Service) Reconcile(ctx context.Context) {
 			if n, ok := s.limiter.allow("reconcile:"+name, s.now()); ok {
 				s.log.Warn(
 					"read back failed",
-					keyAdapter,
+					logkey.Adapter,
 					name,
 					logkey.Err,
 					err,

@@ -195,7 +195,7 @@ func (s *Service) load() error {
 	for _, times := range s.auto {
 		slices.SortFunc(times, time.Time.Compare)
 	}
-	s.log.Info("enforcement state loaded", logkey.Count, len(s.actions), keyLive, len(s.live))
+	s.log.Info("enforcement state loaded", logkey.Count, len(s.actions), logkey.Live, len(s.live))
 	return nil
 }
 
@@ -318,8 +318,8 @@ func (s *Service) place(now time.Time, a *Action, b *batch) {
 					s.cfg.BlastRadius.Limit, win)})
 			b.alerts = append(b.alerts, Alert{Time: now, Adapter: a.Adapter,
 				Reason: "blast radius reached"})
-			s.log.Error("blast radius reached", keyAdapter, a.Adapter,
-				keyLimit, s.cfg.BlastRadius.Limit, keyWindow, win)
+			s.log.Error("blast radius reached", logkey.Adapter, a.Adapter,
+				logkey.Limit, s.cfg.BlastRadius.Limit, logkey.Window, win)
 		}
 		return
 	}
@@ -413,7 +413,7 @@ func (s *Service) poke() {
 // reconciles once at start, so that drift from while the service was down
 // is repaired first.
 func (s *Service) Run(ctx context.Context) error {
-	s.log.Info("enforcement started", logkey.Count, len(s.adapters), keyDryRun, s.cfg.DryRun)
+	s.log.Info("enforcement started", logkey.Count, len(s.adapters), logkey.DryRun, s.cfg.DryRun)
 	s.Reconcile(ctx)
 	for s.Tick(ctx) > 0 && ctx.Err() == nil {
 	}

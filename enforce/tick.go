@@ -303,7 +303,7 @@ func (s *Service) failed(now time.Time, a *Action, r result) (Record, *Alert) {
 		rec.Answer = de.Answer
 	}
 	if n, ok := s.limiter.allow("call:"+a.Adapter, now); ok {
-		s.log.Warn("device call failed", keyAdapter, a.Adapter, keyOp, r.op, logkey.Err, r.err,
+		s.log.Warn("device call failed", logkey.Adapter, a.Adapter, logkey.Op, r.op, logkey.Err, r.err,
 			logkey.Suppressed, n)
 	}
 	limit := s.cfg.Retry.Attempts

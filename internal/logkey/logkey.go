@@ -4,11 +4,13 @@ package logkey
 
 // Attribute keys, snake_case.
 const (
+	Adapter       = "adapter"
 	Added         = "added"
 	Address       = "address"
 	Attempts      = "attempts"
 	Component     = "component"
 	Count         = "count"
+	DryRun        = "dry_run"
 	Duration      = "duration"
 	Err           = "err"
 	Failures      = "failures"
@@ -17,8 +19,11 @@ const (
 	Generation    = "generation"
 	Group         = "group"
 	IndicatorType = "indicator_type"
+	Limit         = "limit"
+	Live          = "live"
 	InForce       = "in_force"
 	Offset        = "offset"
+	Op            = "op"
 	Origin        = "origin"
 	Partition     = "partition"
 	Partitions    = "partitions"
@@ -32,4 +37,5 @@ const (
 	Topic         = "topic"
 	Updated       = "updated"
 	Version       = "version"
+	Window        = "window"
 )
