@@ -28,28 +28,49 @@ type Format interface {
 	Parse(r io.Reader, b *Builder) error
 }
 
+// DirFormat is a feed format whose unit is a whole folder rather than one
+// file: a MISP feed, for example, is a manifest plus one file per event.
+type DirFormat interface {
+	Name() string
+	// SniffDir reports whether the folder is a feed of this format.
+	SniffDir(fsys fs.FS) bool
+	// ParseDir reads the whole folder into b, with the same error rules as
+	// Format.Parse.
+	ParseDir(fsys fs.FS, b *Builder) error
+}
+
 // sniffBytes is how much of a file Sniff sees.
 const sniffBytes = 4096
 
 // ErrUnknownFormat is returned for a file that no format recognises.
 var ErrUnknownFormat = errors.New("no feed format recognises the file")
 
-// LoadPaths loads every feed file named by paths, reading folders
-// recursively in name order and skipping hidden entries. The feed of a file
-// is named after its base name without extension. In a folder, a file that
-// no format recognises is reported in skipped and passed over; a file named
-// directly that no format recognises is an error, as is any file that cannot
-// be read.
-func LoadPaths(paths []string, formats []Format) (results []*Result, skipped []error, err error) {
+// LoadPaths loads every feed named by paths, reading folders recursively in
+// name order and skipping hidden entries. A folder that one of dirs
+// recognises is read whole as one feed named after the folder; otherwise
+// each file is a feed named after its base name without extension. In a
+// folder, a file that no format recognises is reported in skipped and
+// passed over; a file named directly that no format recognises is an
+// error, as is any file that cannot be read.
+func LoadPaths(paths []string, formats []Format, dirs ...DirFormat) (
+	results []*Result, skipped []error, err error) {
 	for _, p := range paths {
-		files, err := listFiles(p)
+		files, err := listFiles(p, dirs)
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, f := range files {
-			res, err := LoadFile(f, formats)
+			if f.dir != nil {
+				res, err := loadDir(f.path, f.dir)
+				if err != nil {
+					return nil, nil, err
+				}
+				results = append(results, res)
+				continue
+			}
+			res, err := LoadFile(f.path, formats)
 			switch {
-			case errors.Is(err, ErrUnknownFormat) && f != p:
+			case errors.Is(err, ErrUnknownFormat) && f.path != p:
 				skipped = append(skipped, err)
 			case err != nil:
 				return nil, nil, err
@@ -61,15 +82,22 @@ func LoadPaths(paths []string, formats []Format) (results []*Result, skipped []e
 	return results, skipped, nil
 }
 
-func listFiles(root string) ([]string, error) {
+// feedPath is a feed to load: a file, or a folder with the format that
+// recognised it.
+type feedPath struct {
+	path string
+	dir  DirFormat
+}
+
+func listFiles(root string, dirs []DirFormat) ([]feedPath, error) {
 	fi, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("read feeds: %w", err)
 	}
 	if !fi.IsDir() {
-		return []string{root}, nil
+		return []feedPath{{path: root}}, nil
 	}
-	var files []string
+	var files []feedPath
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -80,16 +108,32 @@ func listFiles(root string) ([]string, error) {
 			}
 			return nil
 		}
+		if d.IsDir() {
+			for _, df := range dirs {
+				if df.SniffDir(os.DirFS(p)) {
+					files = append(files, feedPath{path: p, dir: df})
+					return filepath.SkipDir
+				}
+			}
+		}
 		if d.Type().IsRegular() {
-			files = append(files, p)
+			files = append(files, feedPath{path: p})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read feeds: %w", err)
 	}
-	slices.Sort(files)
+	slices.SortFunc(files, func(a, b feedPath) int { return strings.Compare(a.path, b.path) })
 	return files, nil
+}
+
+func loadDir(path string, df DirFormat) (*Result, error) {
+	b := NewBuilder(filepath.Base(filepath.Clean(path)), df.Name())
+	if err := df.ParseDir(os.DirFS(path), b); err != nil {
+		return nil, fmt.Errorf("read feed folder %s as %s: %w", path, df.Name(), err)
+	}
+	return b.Result(), nil
 }
 
 // LoadFile loads one feed file with the first format that recognises it.

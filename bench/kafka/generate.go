@@ -143,7 +143,8 @@ func (g *generator) eve(i int, r uint64, hit bool, at time.Time) []byte {
 		return fmt.Appendf(nil, `{"timestamp":%q,"flow_id":%d,"event_type":"http",`+
 			`"src_ip":%q,"src_port":%d,"dest_ip":%q,"dest_port":80,"proto":"TCP","tx_id":0,`+
 			`"http":{"hostname":%q,"url":"/download/%d/setup.exe","http_user_agent":`+
-			`"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","http_content_type":"application/octet-stream",`+
+			`"Mozilla/5.0 (Windows NT 10.0; Win64; x64)",`+
+			`"http_content_type":"application/octet-stream",`+
 			`"http_method":"GET","protocol":"HTTP/1.1","status":200,"length":%d}}`,
 			ts, r>>12, src, 40000+r%20000, g.pickIP(r>>7, false), host, r%1000, r%900000)
 	case k < 85:

@@ -66,7 +66,8 @@ func main() {
 	flag.Float64Var(&o.hitPercent, "hits", 2, "percent of records that touch an indicator")
 	flag.IntVar(&o.rate, "rate", 5000, "records per second in the latency phase")
 	flag.DurationVar(&o.live, "live", 10*time.Second, "length of the latency phase")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline phase to `file`")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "",
+		"write a CPU profile of the pipeline phase to `file`")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/kafka:", err)
@@ -125,7 +126,8 @@ func run(o options) error {
 func fillTopics(ctx context.Context, addr string, cfg kafka.Config, g *generator,
 	o options) (time.Duration, int64, error) {
 	start := time.Now()
-	eve, ecs := kafkatest.Writer(addr, cfg.Inputs[0].Topic), kafkatest.Writer(addr, cfg.Inputs[1].Topic)
+	eve := kafkatest.Writer(addr, cfg.Inputs[0].Topic)
+	ecs := kafkatest.Writer(addr, cfg.Inputs[1].Topic)
 	eve.Balancer, ecs.Balancer = &kafkago.RoundRobin{}, &kafkago.RoundRobin{}
 	defer eve.Close()
 	defer ecs.Close()

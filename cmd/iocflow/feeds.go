@@ -39,6 +39,12 @@ var feedFormats = []feeds.Format{
 	list.Plain{},
 }
 
+// feedFolderFormats are the formats whose feeds are whole folders; a folder
+// one of them recognises is read as one feed.
+var feedFolderFormats = []feeds.DirFormat{
+	misp.Feed{},
+}
+
 // loaded is the outcome of loading the feeds of a run.
 type loaded struct {
 	results    []*feeds.Result
@@ -85,7 +91,7 @@ func loadFeedsAllowing(paths []string, allow allowOptions) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, skipped, err := feeds.LoadPaths(paths, feedFormats)
+	res, skipped, err := feeds.LoadPaths(paths, feedFormats, feedFolderFormats...)
 	if err != nil {
 		return nil, err
 	}

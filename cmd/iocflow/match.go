@@ -27,6 +27,8 @@ func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("iocflow match", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&feedPaths, "feeds", "feed `file or folder`; repeatable")
+	var allow allowOptions
+	allow.register(fs)
 	fs.StringVar(&typeName, "type", "", "read every value as this observable `type` instead of guessing")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
@@ -41,7 +43,7 @@ func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, &usageError{msg: fmt.Sprintf("match: unknown --type %q", typeName)}
 		}
 	}
-	l, err := loadFeeds(feedPaths)
+	l, err := loadFeedsAllowing(feedPaths, allow)
 	if err != nil {
 		return exitUsage, err
 	}

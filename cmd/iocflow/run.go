@@ -34,6 +34,7 @@ type runFlags struct {
 	strict              bool
 	level               levelFlag
 	enrich              enrichFlags
+	allow               allowOptions
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -50,6 +51,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any record or indicator was rejected")
 	fs.Var(&f.level, "log-level", "log `level`: debug, info, warn or error")
 	f.enrich.register(fs)
+	f.allow.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -78,7 +80,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitUsage, err
 	}
 	logger := newLogger(stderr, f.level.Level)
-	feedSet, err := loadFeeds(f.feeds)
+	feedSet, err := loadFeedsAllowing(f.feeds, f.allow)
 	if err != nil {
 		return exitUsage, err
 	}

@@ -90,7 +90,8 @@ func (d *deployment) publish(t *testing.T, typ ioc.Type, v string) {
 	in := ioc.NewIndicator(typ, v, ioc.Source{Feed: "upload", ID: v, Confidence: 90})
 	p := kafka.NewPublisher(d.cfg)
 	defer p.Close()
-	err := p.Publish(context.Background(), []feeds.Change{{Op: feeds.Added, ID: in.ID, Indicator: in}})
+	change := feeds.Change{Op: feeds.Added, ID: in.ID, Indicator: in}
+	err := p.Publish(context.Background(), []feeds.Change{change})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,8 @@ ptr: {topic: x}
 	if err := Decode([]byte(in), &got); err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	if got.Name != "w1" || len(got.Section.Brokers) != 2 || got.Section.Inputs[0].Format != "suricata" {
+	if got.Name != "w1" || len(got.Section.Brokers) != 2 ||
+		got.Section.Inputs[0].Format != "suricata" {
 		t.Errorf("got %+v", got)
 	}
 	if got.Section.Wait.D() != 250*time.Millisecond || got.Section.Max != 16<<20 {

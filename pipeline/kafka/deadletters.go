@@ -54,7 +54,8 @@ func (d *DeadLetters) WriteDeadLetters(ctx context.Context, batch []pipeline.Dea
 			Headers: []kafkago.Header{
 				{Key: HeaderReason, Value: []byte(reason)},
 				{Key: HeaderSourceTopic, Value: []byte(dl.Source.Topic)},
-				{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(dl.Source.Partition), 10)},
+				{Key: HeaderSourcePartition,
+					Value: strconv.AppendInt(nil, int64(dl.Source.Partition), 10)},
 				{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, dl.Record.Offset, 10)},
 				{Key: HeaderFormat, Value: []byte(dl.Source.Decoder.Format())},
 			},

@@ -263,7 +263,8 @@ func ReadAll(ctx context.Context, cfg Config, logger *slog.Logger) (*feeds.Set, 
 
 // topicOffsets returns the first and next offset of every partition of
 // topic.
-func topicOffsets(ctx context.Context, c *kafkago.Client, topic string) (map[int]partitionEnd, error) {
+func topicOffsets(ctx context.Context, c *kafkago.Client,
+	topic string) (map[int]partitionEnd, error) {
 	meta, err := c.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)

@@ -156,7 +156,8 @@ func TestConsumer_PoisonMessageGoesToDeadLettersAndStreamGoesOn(t *testing.T) {
 
 	dl := kafkatest.Collect(addr, cfg.DeadLetterTopic, 1)
 	defer dl.Close()
-	waitUntil(t, 30*time.Second, "verdicts of every good record", func() bool { return sink.has(want) })
+	waitUntil(t, 30*time.Second, "verdicts of every good record",
+		func() bool { return sink.has(want) })
 	if !dl.WaitFor(10*time.Second, func(m []kafkago.Message) bool { return len(m) >= 1 }) {
 		t.Fatal("no dead letter within 10s")
 	}
@@ -180,7 +181,8 @@ func TestConsumer_PoisonMessageGoesToDeadLettersAndStreamGoesOn(t *testing.T) {
 }
 
 func testPipeline() pipeline.Config {
-	p := pipeline.Config{Lanes: 2, BatchRecords: 16, ShutdownTimeout: config.Duration(10 * time.Second)}
+	p := pipeline.Config{Lanes: 2, BatchRecords: 16,
+		ShutdownTimeout: config.Duration(10 * time.Second)}
 	p.Defaults()
 	return p
 }

@@ -50,7 +50,37 @@ func AppendVerdict(dst []byte, v *verdict.Verdict) []byte {
 	dst = appendList(dst, "threat_actors", v.Actors)
 	dst = append(dst, `,"matcher_version":`...)
 	dst = strconv.AppendUint(dst, v.MatcherVersion, 10)
-	return append(dst, '}')
+	dst = append(dst, `,"priority":`...)
+	dst = strconv.AppendInt(dst, int64(v.Priority), 10)
+	return append(appendContext(dst, v), '}')
+}
+
+// appendContext appends what enrichment added, each field only when set.
+func appendContext(dst []byte, v *verdict.Verdict) []byte {
+	dst = appendOptional(dst, "user", v.User)
+	dst = appendOptional(dst, "host", v.Host)
+	dst = appendOptional(dst, "department", v.Department)
+	dst = appendList(dst, "groups", v.Groups)
+	if v.VIP {
+		dst = append(dst, `,"vip":true`...)
+	}
+	dst = appendOptional(dst, "country", v.Country)
+	if v.ASN != 0 {
+		dst = append(dst, `,"asn":`...)
+		dst = strconv.AppendUint(dst, uint64(v.ASN), 10)
+	}
+	return appendOptional(dst, "as_org", v.ASOrg)
+}
+
+// appendOptional appends ,"key":"s" unless s is empty (omitempty).
+func appendOptional(dst []byte, key, s string) []byte {
+	if s == "" {
+		return dst
+	}
+	dst = append(dst, `,"`...)
+	dst = append(dst, key...)
+	dst = append(dst, `":`...)
+	return appendString(dst, s)
 }
 
 func appendIndicator(dst []byte, in *verdict.Indicator) []byte {

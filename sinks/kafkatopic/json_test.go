@@ -32,18 +32,22 @@ func sampleVerdicts() []verdict.Verdict {
 		Indicator: verdict.Indicator{ID: "ipv4:198.51.100.23", Type: ioc.IPv4,
 			Value: "198.51.100.23", Feeds: []verdict.Feed{
 				{Name: "et-block", ID: "line 4"},
-				{Name: "opencti", ID: "indicator--1", Pattern: "[ipv4-addr:value = '198.51.100.23']",
+				{Name: "opencti", ID: "indicator--1",
+					Pattern:  "[ipv4-addr:value = '198.51.100.23']",
 					Original: "198[.]51.100.23", ValidUntil: at.Add(48 * time.Hour)},
 			}},
 		Confidence: 84, Severity: ioc.SeverityHigh, ThreatTypes: []string{"c2"},
 		Malware: []string{"LeftHook"}, Campaigns: []string{"Q4"}, Actors: []string{"TA-1"},
-		MatcherVersion: 42,
+		MatcherVersion: 42, Priority: 5, User: "a.example", Host: "ws-fin-031",
+		Department: "finance", Groups: []string{"payments", "vip-assistants"}, VIP: true,
+		Country: "NL", ASN: 64500, ASOrg: "Example AS",
 	}
 	odd := verdict.Verdict{
 		EventID: "quote\" back\\ nl\n tab\t ctl\x01 html<&> bad\xff ls\u2028 é 😀",
 		Format:  "json", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)),
-		Observable: ioc.Observable{Type: ioc.Text, Value: "cmd /c \"x\"", Field: "process.command_line"},
-		Indicator:  verdict.Indicator{ID: "text:x", Type: ioc.Text, Value: "x"},
+		Observable: ioc.Observable{Type: ioc.Text, Value: "cmd /c \"x\"",
+			Field: "process.command_line"},
+		Indicator: verdict.Indicator{ID: "text:x", Type: ioc.Text, Value: "x"},
 	}
 	return []verdict.Verdict{full, odd, {}}
 }
