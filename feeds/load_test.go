@@ -81,4 +81,3 @@ func TestLoadPaths_FilesAndFolderFeeds(t *testing.T) {
 		t.Error("a file named directly that no format reads was accepted")
 	}
 }
-
