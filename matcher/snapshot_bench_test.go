@@ -173,6 +173,7 @@ func BenchmarkLookupExactParallel(b *testing.B) {
 	set := getSet(ioc.SHA256, 1e6)
 	s := Build(1, set.inds)
 	b.ReportAllocs()
+	b.ResetTimer()
 	var seed atomic.Uint64
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(seed.Add(7919))

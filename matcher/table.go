@@ -6,7 +6,7 @@ import "math/bits"
 // built. A change rewrites whole shards, so it sets the cost of a delta
 // (about 64 entries copied per changed key) against the size of the
 // shard directory (48 bytes per shard, copied once per delta).
-const shardTarget = 512
+const shardTarget = 64
 
 // slot is one cell of a shard's open-addressing index: a 32-bit tag of the
 // key's hash and the entry's index plus one (0 marks an empty cell). A
