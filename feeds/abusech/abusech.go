@@ -115,44 +115,30 @@ func (r row) get(name string) string {
 // '#' lines (such as "# END 28 entries") are skipped and each line is one
 // record.
 func readCSV(r io.Reader, b *feeds.Builder, want string, fn func(pos string, rec row)) error {
-	lr := lines.NewReader(r, maxLine)
 	var cols map[string]int
-	for {
-		line, err := lr.Next()
-		pos := "line " + strconv.Itoa(lr.Line())
-		switch {
-		case errors.Is(err, io.EOF):
-			if cols == nil {
-				return fmt.Errorf("no header row naming a %s column", want)
-			}
-			return nil
-		case errors.Is(err, lines.ErrTooLong):
-			b.Reject(pos, "", "line longer than 256 KiB")
-			continue
-		case err != nil:
-			return err
-		}
-		text := strings.TrimSpace(strings.TrimPrefix(string(line), "\uFEFF"))
-		if text == "" {
-			continue
-		}
+	err := feeds.EachLine(r, b, maxLine, func(pos, text string) error {
 		if cols == nil {
 			cols = header(text, want)
 			if cols == nil && text[0] != '#' {
 				return fmt.Errorf("%s: record before a header row naming a %s column", pos, want)
 			}
-			continue
+			return nil
 		}
 		if text[0] == '#' {
-			continue
+			return nil
 		}
 		fields, err := splitCSV(text)
 		if err != nil {
 			b.Reject(pos, text, "invalid CSV: "+err.Error())
-			continue
+			return nil
 		}
 		fn(pos, row{cols: cols, fields: fields})
+		return nil
+	})
+	if err == nil && cols == nil {
+		return fmt.Errorf("no header row naming a %s column", want)
 	}
+	return err
 }
 
 // header returns the columns of a header line (with or without a leading

@@ -3,14 +3,11 @@ package abusech
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/iocflow/iocflow/feeds"
 	"github.com/iocflow/iocflow/feeds/ioc"
-	"github.com/iocflow/iocflow/internal/lines"
 )
 
 // Feodo is Feodo Tracker's botnet C2 IP block list in its three shapes:
@@ -128,26 +125,13 @@ func feodoJSON(pos string, raw []byte, b *feeds.Builder) {
 }
 
 func feodoPlain(r io.Reader, b *feeds.Builder) error {
-	lr := lines.NewReader(r, 4096)
-	for {
-		line, err := lr.Next()
-		pos := "line " + strconv.Itoa(lr.Line())
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case errors.Is(err, lines.ErrTooLong):
-			b.Reject(pos, "", "line longer than 4096 bytes")
-			continue
-		case err != nil:
-			return err
+	return feeds.EachLine(r, b, 4096, func(pos, text string) error {
+		if text[0] != '#' {
+			addIP(pos, text, ioc.Source{Confidence: feodoPlainList, Severity: ioc.SeverityHigh,
+				ThreatTypes: []string{"botnet_cc"}}, b)
 		}
-		text := strings.TrimSpace(strings.TrimPrefix(string(line), "\uFEFF"))
-		if text == "" || text[0] == '#' {
-			continue
-		}
-		addIP(pos, text, ioc.Source{Confidence: feodoPlainList, Severity: ioc.SeverityHigh,
-			ThreatTypes: []string{"botnet_cc"}}, b)
-	}
+		return nil
+	})
 }
 
 // addIP adds a C2 address with the address as the source id.

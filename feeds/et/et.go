@@ -9,14 +9,11 @@ package et
 
 import (
 	"bytes"
-	"errors"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/iocflow/iocflow/feeds"
 	"github.com/iocflow/iocflow/feeds/ioc"
-	"github.com/iocflow/iocflow/internal/lines"
 )
 
 // Format is the Emerging Threats list format.
@@ -53,23 +50,7 @@ func (Format) Parse(r io.Reader, b *feeds.Builder) error {
 			ThreatTypes: []string{"compromised"}}
 	}
 	section, banner := "", true
-	lr := lines.NewReader(r, 4096)
-	for {
-		line, err := lr.Next()
-		pos := "line " + strconv.Itoa(lr.Line())
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case errors.Is(err, lines.ErrTooLong):
-			b.Reject(pos, "", "line longer than 4096 bytes")
-			continue
-		case err != nil:
-			return err
-		}
-		text := strings.TrimSpace(string(line))
-		if text == "" {
-			continue
-		}
+	return feeds.EachLine(r, b, 4096, func(pos, text string) error {
 		if strings.HasPrefix(text, "#") {
 			heading := strings.TrimSpace(strings.TrimLeft(text, "#"))
 			switch {
@@ -78,7 +59,7 @@ func (Format) Parse(r io.Reader, b *feeds.Builder) error {
 			case !banner && heading != "":
 				section = heading
 			}
-			continue
+			return nil
 		}
 		banner = false
 		s := src
@@ -87,5 +68,6 @@ func (Format) Parse(r io.Reader, b *feeds.Builder) error {
 		}
 		s.ID = pos
 		b.Add(pos, ioc.IPv4, text, s)
-	}
+		return nil
+	})
 }

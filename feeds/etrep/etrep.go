@@ -30,7 +30,6 @@ import (
 	"github.com/iocflow/iocflow/feeds"
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/internal/clip"
-	"github.com/iocflow/iocflow/internal/lines"
 )
 
 // Format is the ET reputation format.
@@ -159,25 +158,12 @@ type parser struct {
 }
 
 func (p *parser) read(r io.Reader) error {
-	lr := lines.NewReader(r, maxLine)
-	for {
-		line, err := lr.Next()
-		pos := "line " + strconv.Itoa(lr.Line())
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case errors.Is(err, lines.ErrTooLong):
-			p.b.Reject(pos, "", "line longer than 64 KiB")
-			continue
-		case err != nil:
-			return err
+	return feeds.EachLine(r, p.b, maxLine, func(pos, text string) error {
+		if text[0] != '#' {
+			p.line(pos, text)
 		}
-		text := strings.TrimSpace(strings.TrimPrefix(string(line), "\uFEFF"))
-		if text == "" || text[0] == '#' {
-			continue
-		}
-		p.line(pos, text)
-	}
+		return nil
+	})
 }
 
 func (p *parser) line(pos, text string) {

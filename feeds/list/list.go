@@ -8,15 +8,12 @@ package list
 
 import (
 	"bytes"
-	"errors"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/iocflow/iocflow/feeds"
 	"github.com/iocflow/iocflow/feeds/ioc"
-	"github.com/iocflow/iocflow/internal/lines"
 )
 
 // Defaults for a list that says nothing about its values.
@@ -56,27 +53,14 @@ func (Plain) Sniff(_ string, head []byte) bool {
 
 // Parse implements feeds.Format.
 func (Plain) Parse(r io.Reader, b *feeds.Builder) error {
-	lr := lines.NewReader(r, maxLine)
-	for {
-		line, err := lr.Next()
-		pos := "line " + strconv.Itoa(lr.Line())
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case errors.Is(err, lines.ErrTooLong):
-			b.Reject(pos, "", "line longer than 64 KiB")
-			continue
-		case err != nil:
-			return err
+	return feeds.EachLine(r, b, maxLine, func(pos, text string) error {
+		if v := stripComment(text); v != "" {
+			b.Add(pos, ioc.TypeInvalid, v, ioc.Source{
+				ID: pos, Confidence: DefaultConfidence, Severity: DefaultSeverity,
+			})
 		}
-		v := stripComment(string(line))
-		if v == "" {
-			continue
-		}
-		b.Add(pos, ioc.TypeInvalid, v, ioc.Source{
-			ID: pos, Confidence: DefaultConfidence, Severity: DefaultSeverity,
-		})
-	}
+		return nil
+	})
 }
 
 func stripComment(s string) string {

@@ -14,14 +14,12 @@ package spamhaus
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/iocflow/iocflow/feeds"
 	"github.com/iocflow/iocflow/feeds/ioc"
-	"github.com/iocflow/iocflow/internal/lines"
 )
 
 // Format is the Spamhaus DROP family, text and JSON.
@@ -83,28 +81,16 @@ func firstRecord(head []byte) []byte {
 // file and a JSON-lines file are read alike and a bad line costs only
 // itself.
 func (Format) Parse(r io.Reader, b *feeds.Builder) error {
-	lr := lines.NewReader(r, maxLine)
-	for {
-		line, err := lr.Next()
-		pos := "line " + strconv.Itoa(lr.Line())
+	return feeds.EachLine(r, b, maxLine, func(pos, text string) error {
 		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case errors.Is(err, lines.ErrTooLong):
-			b.Reject(pos, "", "line longer than 64 KiB")
-			continue
-		case err != nil:
-			return err
-		}
-		text := strings.TrimSpace(strings.TrimPrefix(string(line), "\uFEFF"))
-		switch {
-		case text == "" || text[0] == ';':
+		case text[0] == ';':
 		case text[0] == '{':
 			readJSON(pos, text, b)
 		default:
 			readText(pos, text, b)
 		}
-	}
+		return nil
+	})
 }
 
 func readText(pos, text string, b *feeds.Builder) {
