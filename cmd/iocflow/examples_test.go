@@ -61,3 +61,28 @@ func TestRun_Examples(t *testing.T) {
 		t.Errorf("exit status %d, want 0", r.code)
 	}
 }
+
+// TestMatch_Examples checks the analyst's view of single values: a listed
+// address with both feeds' word on it, a defanged subdomain of a listed
+// domain, a block inside a listed one, a revoked indicator, a miss and a
+// value of no known type.
+func TestMatch_Examples(t *testing.T) {
+	out := runText(t, "match", "--feeds", filepath.Join("..", "..", "examples", "feeds"),
+		"198.18.7.23", "www.update-check[.]zz", "198.18.128.0/26", "198.18.7.99", "nothing.zz",
+		"not a value")
+	for _, want := range []string{
+		"198.18.7.23  (ipv4 198.18.7.23)\n  ipv4:198.18.7.23  active now\n" +
+			"    campaign-stix21  indicator--a8b4d3a6-3c1e-4b5e-9c55-0c2f6a4e8d01  confidence 85",
+		"    emerging-Block-IPs  line 11  confidence 80  severity high  Abuse.ch C&C List\n",
+		"www.update-check[.]zz  (domain www.update-check.zz)\n  domain:update-check.zz  active now\n",
+		"198.18.128.0/26  (ipv4 198.18.128.0/26)\n  ipv4:198.18.128.0/25  active now\n",
+		"198.18.7.99  (ipv4 198.18.7.99)\n  ipv4:198.18.7.99  not active now\n",
+		"  revoked  ",
+		"nothing.zz  (domain nothing.zz)\n  no indicator\n",
+		"not a value\n  invalid value \"not a value\": value has no recognisable type\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("match output lacks %q:\n%s", want, out)
+		}
+	}
+}

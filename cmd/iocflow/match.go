@@ -5,31 +5,38 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/matcher"
 )
 
-// matchAnswer is what `iocflow match` prints for one value.
+// matchAnswer is what `iocflow match --json` prints for one value.
 type matchAnswer struct {
 	Query      string           `json:"query"`
 	Type       string           `json:"type,omitempty"`
 	Value      string           `json:"value,omitempty"`
 	Error      string           `json:"error,omitempty"`
-	Indicators []*ioc.Indicator `json:"indicators"`
-	Active     []bool           `json:"active"`
+	Indicators []matchIndicator `json:"indicators"`
+}
+
+type matchIndicator struct {
+	*ioc.Indicator
+	ActiveNow bool `json:"active_now"`
 }
 
 func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 	var feedPaths listFlag
 	var typeName string
+	var asJSON bool
 	fs := flag.NewFlagSet("iocflow match", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&feedPaths, "feeds", "feed `file or folder`; repeatable")
 	var allow allowOptions
 	allow.register(fs)
 	fs.StringVar(&typeName, "type", "", "read every value as this observable `type` instead of guessing")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object per value")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -48,43 +55,82 @@ func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, err
 	}
 	snap := l.snapshot(1)
+	now := time.Now()
 	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
 	for _, q := range fs.Args() {
-		if err := enc.Encode(answer(snap, t, q, time.Now())); err != nil {
-			return exitUsage, err
+		a := answer(snap, t, q, now)
+		if asJSON {
+			if err := enc.Encode(a); err != nil {
+				return exitUsage, err
+			}
+			continue
 		}
+		printAnswer(stdout, a, now)
 	}
 	return exitOK, nil
 }
 
 func answer(snap *matcher.Snapshot, t ioc.Type, q string, now time.Time) matchAnswer {
-	a := matchAnswer{Query: q, Indicators: []*ioc.Indicator{}, Active: []bool{}}
-	typ, v, err := detectObservable(t, q)
+	var m matcher.ValueMatch
+	var err error
+	if t == ioc.TypeInvalid {
+		m, err = snap.MatchValue(q)
+	} else {
+		m, err = snap.MatchTyped(t, q)
+	}
+	a := matchAnswer{Query: q, Indicators: []matchIndicator{}}
 	if err != nil {
 		a.Error = err.Error()
 		return a
 	}
-	a.Type, a.Value = typ.String(), v
-	for _, r := range snap.Lookup(typ, v, nil) {
-		in := snap.Indicator(r)
-		a.Indicators = append(a.Indicators, in)
-		a.Active = append(a.Active, in.IsActive(now))
+	a.Type, a.Value = m.Type.String(), m.Canonical
+	for _, in := range m.Indicators {
+		a.Indicators = append(a.Indicators, matchIndicator{in, in.IsActive(now)})
 	}
 	return a
 }
 
-func detectObservable(t ioc.Type, q string) (ioc.Type, string, error) {
-	if t == ioc.TypeInvalid {
-		return ioc.Detect(q)
+// printAnswer writes one value's answer for a person at a terminal: the
+// value as iocflow reads it, then each indicator with every feed's word on
+// it.
+func printAnswer(w io.Writer, a matchAnswer, now time.Time) {
+	if a.Error != "" {
+		fmt.Fprintf(w, "%s\n  %s\n", a.Query, a.Error)
+		return
 	}
-	if t.IsIP() {
-		a, err := ioc.ParseAddr(q)
-		if err != nil {
-			return t, "", err
+	fmt.Fprintf(w, "%s  (%s %s)\n", a.Query, a.Type, a.Value)
+	if len(a.Indicators) == 0 {
+		fmt.Fprintln(w, "  no indicator")
+	}
+	for _, in := range a.Indicators {
+		state := "active now"
+		if !in.ActiveNow {
+			state = "not active now"
 		}
-		return ioc.AddrType(a), a.String(), nil
+		fmt.Fprintf(w, "  %s  %s\n", in.ID, state)
+		for _, s := range in.Sources {
+			fmt.Fprintf(w, "    %s\n", describeSource(&s, now))
+		}
 	}
-	v, err := ioc.CanonicalObservable(t, q)
-	return t, v, err
+}
+
+func describeSource(s *ioc.Source, now time.Time) string {
+	parts := []string{s.Feed, s.ID, fmt.Sprintf("confidence %d", s.Confidence),
+		"severity " + s.Severity.String()}
+	switch {
+	case s.Revoked:
+		parts = append(parts, "revoked")
+	case !s.IsActive(now) && !s.ValidFrom.IsZero() && now.Before(s.ValidFrom):
+		parts = append(parts, "valid from "+s.ValidFrom.Format(time.RFC3339))
+	case !s.IsActive(now):
+		parts = append(parts, "expired "+s.ValidUntil.Format(time.RFC3339))
+	case !s.ValidUntil.IsZero():
+		parts = append(parts, "valid until "+s.ValidUntil.Format(time.RFC3339))
+	}
+	for _, list := range [][]string{s.ThreatTypes, s.Malware, s.Campaigns, s.Actors} {
+		if len(list) > 0 {
+			parts = append(parts, strings.Join(list, ", "))
+		}
+	}
+	return strings.Join(parts, "  ")
 }

@@ -69,6 +69,17 @@ func runIOCFlow(t *testing.T, stdin string, args ...string) result {
 	return r
 }
 
+// runText runs the binary and returns its standard output, failing the test
+// on a non-zero exit.
+func runText(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(binary, args...).Output()
+	if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return string(out)
+}
+
 // key renders what a verdict says in one line: where, what matched, which
 // indicator and which feed entries vouch for it.
 func key(v map[string]any) string {

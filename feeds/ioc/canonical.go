@@ -17,6 +17,9 @@ type ValueError struct {
 }
 
 func (e *ValueError) Error() string {
+	if !e.Type.IsValid() {
+		return "invalid value " + quote(e.Value) + ": " + e.Reason
+	}
 	return "invalid " + e.Type.String() + " " + quote(e.Value) + ": " + e.Reason
 }
 
