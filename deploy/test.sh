@@ -24,19 +24,23 @@ ldap_status=0
 bash deploy/ldap.sh stop
 [ "$ldap_status" -eq 0 ] || exit "$ldap_status"
 echo "== integration: ClickHouse sink, schema, retro-hunt queries and dashboards"
+# ClickHouse stays up for the service test at the end, which uses Kafka and
+# ClickHouse together.
 export CLICKHOUSE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/iocflow-ch.XXXXXX")
 ch_env=$(bash deploy/clickhouse.sh start)
-ch_status=0
-(export $ch_env && go test -count=1 -tags integration ./sinks/clickhouse/...) || ch_status=$?
-bash deploy/clickhouse.sh stop
-rm -rf "$CLICKHOUSE_DIR"
-[ "$ch_status" -eq 0 ] || exit "$ch_status"
+stop_clickhouse() {
+	bash deploy/clickhouse.sh stop
+	rm -rf "$CLICKHOUSE_DIR"
+}
+trap stop_clickhouse EXIT
+(export $ch_env && go test -count=1 -tags integration ./sinks/clickhouse/...)
 echo "== integration: Kafka pipeline, workers and indicator topic on a local broker"
+echo "   then the service with ClickHouse, uploads, enforcement and its EDL list"
 kafka_addr=$(bash deploy/kafka.sh start)
 kafka_status=0
 IOCFLOW_KAFKA=$kafka_addr go test -count=1 -tags integration \
 	./pipeline/kafka/... ./internal/config/... ./internal/metrics/... || kafka_status=$?
-[ "$kafka_status" -ne 0 ] || IOCFLOW_KAFKA=$kafka_addr go test -count=1 -tags integration \
-	-run 'TestService_' ./cmd/iocflow/ || kafka_status=$?
+[ "$kafka_status" -ne 0 ] || (export $ch_env && IOCFLOW_KAFKA=$kafka_addr \
+	go test -count=1 -tags integration -run 'TestService_' ./cmd/iocflow/) || kafka_status=$?
 bash deploy/kafka.sh stop
 [ "$kafka_status" -eq 0 ] || exit "$kafka_status"

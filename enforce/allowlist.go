@@ -137,12 +137,22 @@ func (a *Allowlist) Protects(t Target) (reason string, ok bool) {
 	case BlockIP, BlockCIDR:
 		return a.protectsBlock(t)
 	case BlockDomain:
-		return a.protectsDomain(t.Value)
+		// Targets restored from state or typed by an operator may not be
+		// canonical; "BANK.example." must meet the entry "bank.example".
+		d, err := ioc.CanonicalDomain(t.Value)
+		if err != nil {
+			return "not a valid domain", true
+		}
+		return a.protectsDomain(d)
 	case BlockURL:
-		if r, ok := a.feed.Allows(ioc.URL, t.Value); ok {
+		u, err := ioc.CanonicalURL(t.Value)
+		if err != nil {
+			return "not a valid URL", true
+		}
+		if r, ok := a.feed.Allows(ioc.URL, u); ok {
 			return r, true
 		}
-		return a.protectsHost(t.Host())
+		return a.protectsHost(ioc.URLHost(u))
 	case RestrictUser:
 		return a.account("user", t.Value)
 	case IsolateHost:

@@ -177,8 +177,11 @@ func TargetOf(k Kind, f *Finding) (Target, bool) {
 	case BlockDomain:
 		t.Value = domainOf(f)
 	case BlockURL:
+		// A verdict's value is canonical when iocflow wrote it, but one
+		// read from a topic may not be: canonicalise, so that the
+		// allowlist and the deduplication see what the device will.
 		if f.Type == ioc.URL {
-			t.Value = f.Value
+			t.Value, _ = ioc.CanonicalURL(f.Value)
 		}
 	case QuarantineMessage:
 		if f.Mailbox != "" && f.MessageID != "" {
@@ -195,9 +198,14 @@ func TargetOf(k Kind, f *Finding) (Target, bool) {
 func domainOf(f *Finding) string {
 	switch f.Type {
 	case ioc.Domain:
-		return f.Value
+		d, _ := ioc.CanonicalDomain(f.Value)
+		return d
 	case ioc.URL:
-		h := ioc.URLHost(f.Value)
+		u, err := ioc.CanonicalURL(f.Value)
+		if err != nil {
+			return ""
+		}
+		h := ioc.URLHost(u)
 		if d, err := ioc.CanonicalDomain(h); err == nil && !strings.HasPrefix(h, "[") {
 			if _, err := ioc.ParseAddr(h); err != nil {
 				return d

@@ -54,6 +54,7 @@ func (s *Snapshot) Apply(version uint64, d Delta) *Snapshot {
 		return Build(version, a.liveIndicators())
 	}
 	applyTo(&ns, s, &a.del, &a.add)
+	ns.gates, ns.gateErrs = s.gates.With(d.Remove, d.Upsert)
 	return &ns
 }
 

@@ -95,14 +95,14 @@ func (b *builder) addHash(r Ref, t ioc.Type, v string) {
 // build fills the structures of s from the collected keys.
 func (b *builder) build(s *Snapshot) {
 	for t := range b.strs {
-		s.strs[t] = newTable(b.strs[t])
+		s.strs[t] = exact[uint64]{base: newFlat(b.strs[t])}
 	}
-	s.md5 = newTable(b.md5)
-	s.sha1 = newTable(b.sha1)
-	s.sha256 = newTable(b.sha256)
-	s.sha512 = newTable(b.sha512)
-	s.ip4 = newTable(b.ip4)
-	s.ip6 = newTable(b.ip6)
+	s.md5 = exact[[16]byte]{base: newFlat(b.md5)}
+	s.sha1 = exact[[20]byte]{base: newFlat(b.sha1)}
+	s.sha256 = exact[[32]byte]{base: newFlat(b.sha256)}
+	s.sha512 = exact[[64]byte]{base: newFlat(b.sha512)}
+	s.ip4 = exact[uint32]{base: newFlat(b.ip4)}
+	s.ip6 = exact[[16]byte]{base: newFlat(b.ip6)}
 	s.labels = b.labels
 	if len(b.cidrs) > 0 {
 		s.cidrs = cidr.Build(b.cidrs)
@@ -112,20 +112,21 @@ func (b *builder) build(s *Snapshot) {
 	}
 }
 
-// applyTo fills the structures of ns, a copy of s, with the keys of del
-// removed and those of add added. Structures that no change touches are
-// shared with s.
+// applyTo fills the structures of ns, a copy of s whose indicator list
+// already has the changes, with the keys of add added and those of del
+// removed. Structures that no change touches are shared with s. The exact
+// tables need no removals: they skip the refs whose indicator is gone.
 func applyTo(ns, s *Snapshot, del, add *builder) {
-	for t := range del.strs {
-		ns.strs[t] = s.strs[t].apply(del.strs[t], add.strs[t], keyHash)
+	for t := range add.strs {
+		ns.strs[t] = s.strs[t].apply(ns, add.strs[t], keyHash)
 	}
 	h := &s.h
-	ns.md5 = s.md5.apply(del.md5, add.md5, h.md5)
-	ns.sha1 = s.sha1.apply(del.sha1, add.sha1, h.sha1)
-	ns.sha256 = s.sha256.apply(del.sha256, add.sha256, h.sha256)
-	ns.sha512 = s.sha512.apply(del.sha512, add.sha512, h.sha512)
-	ns.ip4 = s.ip4.apply(del.ip4, add.ip4, h.ip4)
-	ns.ip6 = s.ip6.apply(del.ip6, add.ip6, h.ip6)
+	ns.md5 = s.md5.apply(ns, add.md5, h.md5)
+	ns.sha1 = s.sha1.apply(ns, add.sha1, h.sha1)
+	ns.sha256 = s.sha256.apply(ns, add.sha256, h.sha256)
+	ns.sha512 = s.sha512.apply(ns, add.sha512, h.sha512)
+	ns.ip4 = s.ip4.apply(ns, add.ip4, h.ip4)
+	ns.ip6 = s.ip6.apply(ns, add.ip6, h.ip6)
 	ns.labels = s.labels | add.labels
 	if len(del.cidrs)+len(add.cidrs) > 0 {
 		if s.cidrs == nil {

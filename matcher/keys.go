@@ -37,9 +37,9 @@ func (h *hasher) word(x uint64) uint64 {
 }
 
 // word8 hashes the first 8 bytes of b: enough for a digest, which is
-// uniform already (the mixing keeps the shard out of an attacker's
-// choice), and all a lookup decodes from the hex text before it knows
-// whether the slot table has a candidate.
+// uniform already (the mixing keeps the bucket out of an attacker's
+// choice), and all a lookup decodes from the hex text (hexWord) before it
+// knows whether the table has a candidate.
 func (h *hasher) word8(b []byte) uint64 { return h.word(binary.LittleEndian.Uint64(b)) }
 
 // bytes16 hashes the 16 bytes of an IPv6 address.
@@ -80,6 +80,33 @@ var hexVal = func() (t [256]byte) {
 	return t
 }()
 
+// hexWord returns what binary.LittleEndian.Uint64 gives for the 8 bytes
+// that the first 16 hex digits of s spell, either case, so that a lookup
+// hashes a digest the way the table did without decoding it byte by byte.
+// Digits that are not hex give some other word, which no key is stored
+// under unless its tag check passes; decodeHex then rejects them. s must
+// have at least 16 bytes. Hot path.
+func hexWord(s string) uint64 {
+	return uint64(hex8(le64(s))) | uint64(hex8(le64(s[8:])))<<32
+}
+
+// le64 loads the first 8 bytes of s as a little-endian word.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// hex8 turns 8 hex digits, as a little-endian word, into the 4 bytes they
+// spell, as a little-endian word: each byte's value is its low nibble, plus
+// 9 for a letter (bit 6 set), and pairs of values are then packed.
+func hex8(x uint64) uint32 {
+	n := x&0x0f0f0f0f0f0f0f0f + (x>>6&0x0101010101010101)*9
+	n = (n<<4 | n>>8) & 0x00ff00ff00ff00ff
+	n = (n | n>>8) & 0x0000ffff0000ffff
+	return uint32(n | n>>16)
+}
+
 // decodeHex decodes s, of exactly 2*len(dst) hex digits in either case,
 // into dst. Hot path: it allocates nothing.
 func decodeHex(dst []byte, s string) bool {
@@ -115,34 +142,54 @@ func parseAddr(s string) (netip.Addr, bool) {
 }
 
 // parse4 parses dotted-quad IPv4 with netip's rules: four decimal fields
-// of at most 255, no leading zeros.
+// of at most 255, no leading zeros. Hot path.
 func parse4(s string) (netip.Addr, bool) {
-	var b [4]byte
-	field, val, digits := 0, 0, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if digits == 1 && val == 0 {
-				return netip.Addr{}, false
-			}
-			val = val*10 + int(c-'0')
-			digits++
-			if val > 255 {
-				return netip.Addr{}, false
-			}
-		case c == '.' && digits > 0 && field < 3:
-			b[field] = byte(val)
-			field, val, digits = field+1, 0, 0
-		default:
-			return netip.Addr{}, false
-		}
-	}
-	if field != 3 || digits == 0 {
+	k, ok := parse4Key(s)
+	if !ok {
 		return netip.Addr{}, false
 	}
-	b[3] = byte(val)
-	return netip.AddrFrom4(b), true
+	return netip.AddrFrom4([4]byte{byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)}), true
+}
+
+// parse4Key is parse4 returning the address as ip4Key does. A field is
+// one digit, or two or three not starting with 0.
+func parse4Key(s string) (uint32, bool) {
+	var k uint32
+	i := 0
+	for f := range 4 {
+		if f > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return 0, false
+			}
+			i++
+		}
+		if i >= len(s) {
+			return 0, false
+		}
+		v := uint32(s[i] - '0')
+		if v > 9 {
+			return 0, false
+		}
+		i++
+		if v != 0 {
+			for range 2 {
+				if i >= len(s) {
+					break
+				}
+				d := uint32(s[i] - '0')
+				if d > 9 {
+					break
+				}
+				v = v*10 + d
+				i++
+			}
+			if v > 255 {
+				return 0, false
+			}
+		}
+		k = k<<8 | v
+	}
+	return k, i == len(s)
 }
 
 // maybe6 reports whether s could be IPv6 text: a colon, and otherwise hex

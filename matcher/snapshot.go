@@ -7,6 +7,7 @@ import (
 
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/matcher/cidr"
+	"github.com/iocflow/iocflow/matcher/conjunction"
 )
 
 // Ref names an indicator inside one Snapshot and the snapshots derived
@@ -26,26 +27,32 @@ const chunkSize = 1 << chunkBits
 // for concurrent use; Apply derives a new one that shares what did not
 // change.
 //
-// Exact values live in sharded open-addressing tables (see table): string
-// types keyed by a seeded 64-bit hash and checked against the indicator
-// on a hit, hashes by their binary digest, host addresses by their bits.
-// IP ranges live in a cidr.Table and substring patterns in an ac
-// automaton.
+// Exact values live in flat bucketed hash tables with an overlay for
+// deltas (see flat.go): string types keyed by a seeded 64-bit hash and
+// checked against the indicator on a hit, hashes by their binary digest,
+// host addresses by their bits. IP ranges live in a cidr.Table and
+// substring patterns in an ac automaton. STIX conjunction gates live
+// beside them, so that they change with the indicators (Gates).
 type Snapshot struct {
 	version uint64
 	h       hasher
 	inds    [][]*ioc.Indicator // chunks of chunkSize; nil marks a removed ref
 	next    Ref                // refs [0, next) have been handed out
 	live    int
-	strs    [ioc.NumTypes]*table[uint64]
-	md5     *table[[16]byte]
-	sha1    *table[[20]byte]
-	sha256  *table[[32]byte]
-	sha512  *table[[64]byte]
-	ip4     *table[uint32]
-	ip6     *table[[16]byte]
+	strs    [ioc.NumTypes]exact[uint64]
+	md5     exact[[16]byte]
+	sha1    exact[[20]byte]
+	sha256  exact[[32]byte]
+	sha512  exact[[64]byte]
+	ip4     exact[uint32]
+	ip6     exact[[16]byte]
 	cidrs   *cidr.Table
 	text    *textIndex
+	// gates are the conjunction patterns of the indicators, built and
+	// changed with them; gateErrs are the patterns that could not be
+	// compiled by the Build or Apply that made this snapshot.
+	gates    *conjunction.Set
+	gateErrs []error
 	// labels has bit n set when some domain indicator has n labels (63
 	// standing for 63 or more), so that the parent walk skips the
 	// suffixes no indicator can equal. Apply only sets bits.
@@ -73,8 +80,22 @@ func Build(version uint64, inds []*ioc.Indicator) *Snapshot {
 	}
 	s.next = Ref(len(inds))
 	b.build(s)
+	s.gates, s.gateErrs = conjunction.Build(inds)
 	return s
 }
+
+// Gates returns the conjunction gates of the snapshot's indicators (see
+// matcher/conjunction): a hit on an indicator that is the anchor of a
+// STIX conjunction counts only if Gates().Filter keeps it. Build makes
+// the Set from the same indicators and Apply changes it with them, so a
+// snapshot and its gates always agree. Hot path: it allocates nothing.
+func (s *Snapshot) Gates() *conjunction.Set { return s.gates }
+
+// GateErrors returns the *conjunction.BuildError of each source whose
+// conjunction pattern could not be compiled by the Build or Apply that
+// made this snapshot (for Apply, among the delta's upserts). Those
+// sources never match.
+func (s *Snapshot) GateErrors() []error { return s.gateErrs }
 
 // grow makes room in the chunk list for r, with a fresh chunk if needed.
 func (s *Snapshot) grow(r Ref) {
@@ -128,6 +149,9 @@ func (s *Snapshot) Indicator(r Ref) *ioc.Indicator {
 func (s *Snapshot) Lookup(t ioc.Type, v string, dst []Ref) []Ref {
 	switch t {
 	case ioc.IPv4, ioc.IPv6:
+		if k, ok := parse4Key(v); ok {
+			return s.lookup4(k, dst)
+		}
 		a, ok := parseAddr(v)
 		if !ok {
 			return dst
@@ -154,13 +178,25 @@ func (s *Snapshot) Lookup(t ioc.Type, v string, dst []Ref) []Ref {
 func (s *Snapshot) LookupAddr(a netip.Addr, dst []Ref) []Ref {
 	a = a.WithZone("").Unmap()
 	if a.Is4() {
-		k := ip4Key(a)
-		dst = s.ip4.appendRefs(dst, s.h.ip4(k), k)
-	} else if a.Is6() {
+		return s.lookup4(ip4Key(a), dst)
+	}
+	if a.Is6() {
 		k := a.As16()
-		dst = s.ip6.appendRefs(dst, s.h.ip6(k), k)
+		dst = s.ip6.appendRefs(s, dst, s.h.ip6(k), k)
 	}
 	if s.cidrs != nil {
+		for _, r := range s.cidrs.Lookup(a) {
+			dst = append(dst, Ref(r))
+		}
+	}
+	return dst
+}
+
+// lookup4 is LookupAddr for the IPv4 address k (as ip4Key gives it).
+func (s *Snapshot) lookup4(k uint32, dst []Ref) []Ref {
+	dst = s.ip4.appendRefs(s, dst, s.h.ip4(k), k)
+	if s.cidrs != nil {
+		a := netip.AddrFrom4([4]byte{byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)})
 		for _, r := range s.cidrs.Lookup(a) {
 			dst = append(dst, Ref(r))
 		}
@@ -171,13 +207,13 @@ func (s *Snapshot) LookupAddr(a netip.Addr, dst []Ref) []Ref {
 // lookupString appends the indicators of type t whose value is v. The
 // table holds hashes; each candidate is checked against its indicator.
 func (s *Snapshot) lookupString(t ioc.Type, v string, dst []Ref) []Ref {
-	tb := s.strs[t]
-	if tb == nil {
+	tb := &s.strs[t]
+	if tb.empty() {
 		return dst
 	}
 	h := s.h.str(v)
 	start := len(dst)
-	dst = tb.appendRefs(dst, h, h)
+	dst = tb.appendRefs(s, dst, h, h)
 	if len(dst) == start {
 		return dst
 	}
@@ -194,13 +230,17 @@ func (s *Snapshot) lookupString(t ioc.Type, v string, dst []Ref) []Ref {
 // lookupDomain walks the name and its parents, one label at a time,
 // probing only the suffixes whose label count some indicator has.
 func (s *Snapshot) lookupDomain(v string, dst []Ref) []Ref {
-	if s.strs[ioc.Domain] == nil {
+	if s.strs[ioc.Domain].empty() {
 		return dst
 	}
 	n := labelCount(v)
 	for {
-		if s.labels&(1<<min(n, 63)) != 0 {
+		bit := uint64(1) << min(n, 63)
+		if s.labels&bit != 0 {
 			dst = s.lookupString(ioc.Domain, v, dst)
+		}
+		if n <= 63 && s.labels&(bit-1) == 0 {
+			return dst // no indicator has fewer labels
 		}
 		i := strings.IndexByte(v, '.')
 		if i < 0 {
@@ -229,44 +269,46 @@ func (s *Snapshot) lookupHost(h string, dst []Ref) []Ref {
 	return s.lookupDomain(h, dst)
 }
 
-// lookupHash looks a hex digest up in its type's table. Only the first 8
-// bytes are decoded before the slot probe, which settles most misses; the
-// rest when the probe finds a candidate.
+// lookupHash looks a hex digest up in its type's table. The hash comes
+// from the first 16 hex digits, decoded a word at a time without checking
+// them; the rest of the digest is decoded, and the whole checked, only
+// when the tags show a candidate, so a miss reads the text once and the
+// table's bucket once.
 func (s *Snapshot) lookupHash(t ioc.Type, v string, dst []Ref) []Ref {
 	switch t {
 	case ioc.MD5:
 		var k [16]byte
-		if h, ok := probeDigest(s, s.md5, k[:], v); ok {
-			dst = s.md5.appendRefs(dst, h, k)
+		if h, ok := probeDigest(s, &s.md5, k[:], v); ok {
+			dst = s.md5.appendRefs(s, dst, h, k)
 		}
 	case ioc.SHA1:
 		var k [20]byte
-		if h, ok := probeDigest(s, s.sha1, k[:], v); ok {
-			dst = s.sha1.appendRefs(dst, h, k)
+		if h, ok := probeDigest(s, &s.sha1, k[:], v); ok {
+			dst = s.sha1.appendRefs(s, dst, h, k)
 		}
 	case ioc.SHA256:
 		var k [32]byte
-		if h, ok := probeDigest(s, s.sha256, k[:], v); ok {
-			dst = s.sha256.appendRefs(dst, h, k)
+		if h, ok := probeDigest(s, &s.sha256, k[:], v); ok {
+			dst = s.sha256.appendRefs(s, dst, h, k)
 		}
 	case ioc.SHA512:
 		var k [64]byte
-		if h, ok := probeDigest(s, s.sha512, k[:], v); ok {
-			dst = s.sha512.appendRefs(dst, h, k)
+		if h, ok := probeDigest(s, &s.sha512, k[:], v); ok {
+			dst = s.sha512.appendRefs(s, dst, h, k)
 		}
 	}
 	return dst
 }
 
-// probeDigest decodes the first 8 bytes of the hex digest v into b, probes
-// tb's slots, and only on a candidate decodes the rest. It returns the
-// hash and whether b now holds the whole digest with a candidate for it.
-func probeDigest[K comparable](s *Snapshot, tb *table[K], b []byte, v string) (uint64, bool) {
-	if tb == nil || len(v) != 2*len(b) || !decodeHex(b[:8], v[:16]) {
+// probeDigest hashes the hex digest v, of 2*len(b) digits, probes the tags
+// of e, and only on a candidate decodes v into b. It returns the hash and
+// whether b now holds the digest with a candidate for it.
+func probeDigest[K comparable](s *Snapshot, e *exact[K], b []byte, v string) (uint64, bool) {
+	if len(v) != 2*len(b) {
 		return 0, false
 	}
-	h := s.h.word8(b)
-	return h, tb.hasTag(h) && decodeHex(b[8:], v[16:])
+	h := s.h.word(hexWord(v))
+	return h, e.mayHave(h) && decodeHex(b, v)
 }
 
 // Engine holds the snapshot in force and swaps it atomically. The zero

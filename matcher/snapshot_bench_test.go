@@ -374,3 +374,56 @@ func BenchmarkApply(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(lookups.Load())/time.Since(start).Seconds(), "lookups/s")
 }
+
+// BenchmarkLookupOverlay measures exact lookups (99.9% misses) in a
+// snapshot of 1e6 indicators whose overlay is as large as it gets before
+// a merge (overlayMax), the slowest state of the exact tables.
+func BenchmarkLookupOverlay(b *testing.B) {
+	for _, t := range []ioc.Type{ioc.Domain, ioc.SHA256} {
+		set := getSet(t, 1e6)
+		s := Build(1, set.inds)
+		r := rand.New(rand.NewPCG(15, 16))
+		var d Delta
+		for range overlayMax(1e6) {
+			d.Upsert = append(d.Upsert, ind(t, benchValue(r, t)))
+		}
+		s = s.Apply(2, d)
+		b.Run(fmt.Sprintf("type=%v/n=1000000/overlay=%d", t, s.strs[ioc.Domain].over.Len()+
+			s.sha256.over.Len()), func(b *testing.B) {
+			benchLookup(b, s, t, set.queries)
+		})
+	}
+}
+
+// BenchmarkApplyChain applies 150 deltas of 1,000 changes (500 removals,
+// 500 additions) one after the other to a snapshot of 1e6 SHA-256
+// indicators, so that the overlay is merged into the base along the way,
+// and reports the mean and the longest Apply in processor milliseconds.
+func BenchmarkApplyChain(b *testing.B) {
+	set := getSet(ioc.SHA256, 1e6)
+	r := rand.New(rand.NewPCG(17, 18))
+	deltas := make([]Delta, 150)
+	live := append([]*ioc.Indicator(nil), set.inds...)
+	for i := range deltas {
+		for range 500 {
+			j := r.IntN(len(live))
+			deltas[i].Remove = append(deltas[i].Remove, live[j].ID)
+			in := ind(ioc.SHA256, benchValue(r, ioc.SHA256))
+			live[j] = in
+			deltas[i].Upsert = append(deltas[i].Upsert, in)
+		}
+	}
+	for b.Loop() {
+		s := Build(1, set.inds)
+		var worst, total time.Duration
+		for i, d := range deltas {
+			t0 := cputime.Used()
+			s = s.Apply(uint64(i+2), d)
+			el := cputime.Used() - t0
+			total += el
+			worst = max(worst, el)
+		}
+		b.ReportMetric(float64(total.Microseconds())/1e3/float64(len(deltas)), "mean-cpu-ms/apply")
+		b.ReportMetric(float64(worst.Microseconds())/1e3, "max-cpu-ms/apply")
+	}
+}

@@ -76,6 +76,9 @@ type Batch struct {
 
 	Verdicts []verdict.Verdict
 	Dead     []DeadLetter
+	// Sightings holds the observables of the batch's decoded events when
+	// the stream keeps them (Config.Sightings).
+	Sightings []Sighting
 }
 
 // Next returns the offset after the batch's last record: the offset to
@@ -92,7 +95,9 @@ func (b *Batch) Reset() {
 	clear(b.Records)
 	clear(b.Verdicts)
 	clear(b.Dead)
-	*b = Batch{Records: b.Records[:0], Verdicts: b.Verdicts[:0], Dead: b.Dead[:0], Lag: -1}
+	clear(b.Sightings)
+	*b = Batch{Records: b.Records[:0], Verdicts: b.Verdicts[:0], Dead: b.Dead[:0],
+		Sightings: b.Sightings[:0], Lag: -1}
 }
 
 var batchPool = sync.Pool{New: func() any { return &Batch{Lag: -1} }}
@@ -104,7 +109,8 @@ func GetBatch() *Batch { return batchPool.Get().(*Batch) }
 // past maxPooledRecords is dropped instead, so that one burst does not pin
 // memory.
 func PutBatch(b *Batch) {
-	if cap(b.Records) > maxPooledRecords || cap(b.Verdicts) > maxPooledRecords {
+	if cap(b.Records) > maxPooledRecords || cap(b.Verdicts) > maxPooledRecords ||
+		cap(b.Sightings) > maxPooledSightings {
 		return
 	}
 	b.Reset()
@@ -112,3 +118,7 @@ func PutBatch(b *Batch) {
 }
 
 const maxPooledRecords = 1 << 14
+
+// maxPooledSightings bounds the sightings capacity a pooled batch keeps:
+// a few observables per record of a full batch.
+const maxPooledSightings = 8 * maxPooledRecords

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/iocflow/iocflow/internal/config"
+	"github.com/iocflow/iocflow/pipeline/enrich"
 )
 
 // Config tunes the stream workers: the "pipeline" section of the config
@@ -31,6 +32,16 @@ type Config struct {
 	// abandoned uncommitted, to be read again by the next owner. Default
 	// 20s.
 	ShutdownTimeout config.Duration `yaml:"shutdown_timeout"`
+
+	// Enrich, when set, is the enricher of every lane (Match.Enrich): it
+	// fills who an event is about and annotates its verdicts. The program
+	// sets it; it is not read from the file. Nil enriches nothing.
+	Enrich *enrich.Enricher `yaml:"-"`
+	// Sightings, when set, takes the observables of every decoded event
+	// (see Sighting); a batch's offsets are reported only once it has
+	// taken them, as with the verdict outputs. The program sets it; it is
+	// not read from the file. Nil keeps no sightings.
+	Sightings SightingSink `yaml:"-"`
 }
 
 // Defaults fills in the zero fields.

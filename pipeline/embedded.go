@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,7 +115,7 @@ func (e *Embedded) Run(ctx context.Context, inputs []Input) (Stats, error) {
 }
 
 func (r *run) input(ctx context.Context, in Input) error {
-	lr := lines.NewReader(in.R, r.MaxLine)
+	lr := lines.NewReader(ctxReader{ctx: ctx, r: in.R}, r.MaxLine)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -128,8 +129,15 @@ func (r *run) input(ctx context.Context, in Input) error {
 			r.stats.Read++
 			r.malformed(origin, fmt.Sprintf("record longer than %d bytes", r.MaxLine))
 			continue
+		case ctx.Err() != nil:
+			return ctx.Err()
 		case err != nil:
 			return fmt.Errorf("read %s: %w", in.Name, err)
+		}
+		if lr.Line() == 1 {
+			// Editors on Windows start a UTF-8 file with a byte order mark,
+			// which no JSON decoder takes (RFC 8259 section 8.1).
+			line = bytes.TrimPrefix(line, utf8BOM)
 		}
 		if isBlank(line) {
 			continue
@@ -177,6 +185,23 @@ func (r *run) malformed(origin, reason string) {
 	if r.stats.Malformed <= r.MaxReports {
 		r.Logger.Warn("malformed record", logkey.Origin, origin, logkey.Reason, reason)
 	}
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// ctxReader stops reading when ctx ends, so that a signal stops a run
+// even inside a record that never ends (an input like /dev/zero, which
+// the line reader skips through without a newline to stop at).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 func isBlank(b []byte) bool {

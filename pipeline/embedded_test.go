@@ -155,3 +155,52 @@ func TestEmbedded_SinkFailureStopsRun(t *testing.T) {
 		t.Errorf("Run error = %v, want the sink's failure", err)
 	}
 }
+
+// endless is an input that never ends and never has a newline, like
+// /dev/zero; it ends ctx after cancelAfter reads.
+type endless struct {
+	reads, cancelAfter int
+	cancel             context.CancelFunc
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.reads++; e.reads == e.cancelAfter {
+		e.cancel()
+	}
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+func TestEmbedded_StopsInsideEndlessRecord(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := &endless{cancelAfter: 50, cancel: cancel}
+	r := newRunner(engineOf(t), &memSink{})
+	r.MaxLine = 1 << 10
+	_, err := r.Run(ctx, []Input{{Name: "zero", R: in}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run over an endless record = %v, want context.Canceled", err)
+	}
+	if in.reads > in.cancelAfter+1 {
+		t.Errorf("read %d times after ctx ended at read %d", in.reads, in.cancelAfter)
+	}
+}
+
+func TestEmbedded_ByteOrderMarkAtStart(t *testing.T) {
+	e := engineOf(t, indicator(t, ioc.IPv4, "198.51.100.7", ioc.Source{Confidence: 90}))
+	in := "\xef\xbb\xbf" + `{"event":{"id":"e1"},"destination":{"ip":"198.51.100.7"}}` + "\r\n" +
+		"\xef\xbb\xbf" + `{"event":{"id":"e2"},"destination":{"ip":"198.51.100.7"}}` + "\n"
+	sink := &memSink{}
+	r := newRunner(e, sink)
+	stats, err := r.Run(context.Background(), []Input{{Name: "bom.json", R: strings.NewReader(in)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only a mark at the start of the file is one; the second is bad data.
+	if stats.Decoded != 1 || stats.Malformed != 1 || len(sink.all()) != 1 {
+		t.Errorf("decoded %d, malformed %d, verdicts %d; want 1, 1, 1",
+			stats.Decoded, stats.Malformed, len(sink.all()))
+	}
+}

@@ -22,13 +22,14 @@ const (
 // offsets. A failing write is retried until it succeeds or the stream's
 // context ends: the pipeline waits rather than drops.
 type emitter struct {
-	cfg      *StreamConfig
-	in       <-chan *Batch
-	depth    prometheus.Gauge
-	batches  []*Batch
-	verdicts []verdict.Verdict
-	dead     []DeadLetter
-	pending  int // verdicts in batches
+	cfg       *StreamConfig
+	in        <-chan *Batch
+	depth     prometheus.Gauge
+	batches   []*Batch
+	verdicts  []verdict.Verdict
+	dead      []DeadLetter
+	sightings []Sighting
+	pending   int // verdicts in batches
 }
 
 func newEmitter(cfg *StreamConfig, in <-chan *Batch) *emitter {
@@ -77,12 +78,15 @@ func (e *emitter) add(b *Batch) {
 	e.pending += len(b.Verdicts)
 }
 
-// flush writes what was gathered and reports its offsets.
+// flush writes what was gathered and reports its offsets: verdicts to
+// every output, then sightings, then dead letters, each retried until
+// taken, so an offset is reported only once all three have been.
 func (e *emitter) flush(ctx context.Context) error {
-	e.verdicts, e.dead = e.verdicts[:0], e.dead[:0]
+	e.verdicts, e.dead, e.sightings = e.verdicts[:0], e.dead[:0], e.sightings[:0]
 	for _, b := range e.batches {
 		e.verdicts = append(e.verdicts, b.Verdicts...)
 		e.dead = append(e.dead, b.Dead...)
+		e.sightings = append(e.sightings, b.Sightings...)
 	}
 	if len(e.verdicts) > 0 {
 		for _, o := range e.cfg.Outputs {
@@ -91,6 +95,13 @@ func (e *emitter) flush(ctx context.Context) error {
 			}); err != nil {
 				return e.abandon()
 			}
+		}
+	}
+	if len(e.sightings) > 0 && e.cfg.Sightings != nil {
+		if err := e.retry(ctx, "sightings", func(ctx context.Context) error {
+			return e.cfg.Sightings.WriteSightings(ctx, e.sightings)
+		}); err != nil {
+			return e.abandon()
 		}
 	}
 	if len(e.dead) > 0 && e.cfg.DeadLetters != nil {
@@ -115,6 +126,7 @@ func (e *emitter) flush(ctx context.Context) error {
 	clear(e.batches)
 	clear(e.verdicts)
 	clear(e.dead)
+	clear(e.sightings)
 	e.batches, e.pending = e.batches[:0], 0
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/iocflow/iocflow/internal/clip"
 	"github.com/iocflow/iocflow/internal/logkey"
@@ -57,6 +58,9 @@ func (l *lane) process(b *Batch) {
 			continue
 		}
 		decoded++
+		if l.cfg.Sightings != nil {
+			l.appendSightings(b, now)
+		}
 		first := len(b.Verdicts)
 		b.Verdicts = l.match.Verdicts(snap, &l.ev, now, b.Verdicts)
 		if n := len(b.Verdicts) - first; n > 0 {
@@ -72,6 +76,25 @@ func (l *lane) process(b *Batch) {
 	src.m.decoded.Add(float64(decoded))
 	src.m.matched.Add(float64(matched))
 	src.m.verdictsMatched.Add(float64(verdicts))
+}
+
+// appendSightings adds the observables of l.ev to b. With enrichment it
+// first fills whom the event concerns, so that a later retro-hunt verdict
+// carries the department too (the match stage would do it only for events
+// that matched). Hot path: it allocates only when b.Sightings grows.
+func (l *lane) appendSightings(b *Batch, now time.Time) {
+	ev := &l.ev
+	if len(ev.Observables) == 0 {
+		return
+	}
+	if l.cfg.Enrich != nil {
+		l.cfg.Enrich.Event(ev, now)
+	}
+	for _, o := range ev.Observables {
+		b.Sightings = append(b.Sightings, Sighting{EventID: ev.ID, EventTime: ev.Time,
+			Department: ev.Department, User: ev.User, Host: ev.Host, Format: ev.Format,
+			Type: o.Type.String(), Value: o.Value, Field: o.Field})
+	}
 }
 
 // decode decodes one record into l.ev and returns why it could not, or "".

@@ -5,7 +5,6 @@ import (
 
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/matcher"
-	"github.com/iocflow/iocflow/matcher/conjunction"
 	"github.com/iocflow/iocflow/pipeline/enrich"
 	"github.com/iocflow/iocflow/pipeline/event"
 	"github.com/iocflow/iocflow/sinks/verdict"
@@ -15,17 +14,16 @@ import (
 // matcher snapshot and turns the hits into verdicts, one per (event,
 // indicator). It keeps scratch space between events and is used by one
 // goroutine.
+//
+// A hit on an indicator that is the anchor of a STIX conjunction counts
+// only if the event satisfies the whole pattern; the snapshot carries those
+// gates (matcher.Snapshot.Gates), so they change with its indicators.
 type Match struct {
-	// Gates holds the conjunction patterns of the snapshot's indicators; a
-	// hit on a conjunction's anchor counts only if the event satisfies the
-	// whole pattern. Nil gates nothing. Build it from the same indicators
-	// as the snapshot (conjunction.Build).
-	Gates *conjunction.Set
 	// Enrich, when set, fills the event's user, host, department and
 	// groups before its first verdict, and each verdict's priority and geo.
 	Enrich *enrich.Enricher
 	refs   []matcher.Ref
-	gated ioc.Indicator // scratch for Gates.Filter
+	gated  ioc.Indicator // scratch for the snapshot's Gates().Filter
 }
 
 // Verdicts appends the verdicts of ev to dst. An indicator counts only if
@@ -38,6 +36,7 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 	if at.IsZero() {
 		at = now
 	}
+	gates := snap.Gates()
 	first := len(dst)
 	enriched := false
 	for _, o := range ev.Observables {
@@ -49,7 +48,7 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 				v.OtherFields = appendField(v.OtherFields, v.Observable.Field, o.Field)
 				continue
 			}
-			if in = m.Gates.Filter(in, ev.Observables, &m.gated); in == nil {
+			if in = gates.Filter(in, ev.Observables, &m.gated); in == nil {
 				continue
 			}
 			a, ok := in.Assess(at)

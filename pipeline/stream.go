@@ -25,6 +25,31 @@ type DeadLetterSink interface {
 	WriteDeadLetters(ctx context.Context, batch []DeadLetter) error
 }
 
+// Sighting is one observable of one decoded event as a SightingSink keeps
+// it for retro-hunting: what was seen, in which field of which event, when
+// and whom it concerns. Its fields are those of clickhouse.Sighting, so a
+// value converts to one directly. Its strings are the event's own and stay
+// valid after the batch is recycled.
+type Sighting struct {
+	EventID   string
+	EventTime time.Time
+	// Department, User and Host say whom the event concerns, as the record
+	// named them and enrichment (when configured) completed them.
+	Department, User, Host string
+	// Format is the input format of the event ("suricata").
+	Format string
+	Type   string
+	Value  string
+	Field  string
+}
+
+// SightingSink takes the observables of decoded events. Like a Sink, it
+// returns only once the batch is durably handed over, keeps nothing of
+// the slice, and is used by one goroutine at a time.
+type SightingSink interface {
+	WriteSightings(ctx context.Context, batch []Sighting) error
+}
+
 // StreamConfig is what a Stream needs: its tuning and the parts it
 // connects.
 type StreamConfig struct {
@@ -93,6 +118,7 @@ func StartStream(ctx context.Context, cfg StreamConfig) *Stream {
 		s.lanes = append(s.lanes, in)
 		l := &lane{cfg: &s.cfg, in: in, out: s.emit, depth: laneDepth,
 			reports: newLimiter(10 * time.Second), abandoned: &s.abandoned}
+		l.match.Enrich = cfg.Enrich
 		s.lanesWG.Add(1)
 		go func() {
 			defer s.lanesWG.Done()

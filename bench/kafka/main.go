@@ -33,6 +33,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,7 @@ import (
 
 type options struct {
 	events, partitions, indicators, rate int
+	queueBatches                         int
 	live                                 time.Duration
 	hitPercent                           float64
 	cpuProfile                           string
@@ -66,6 +68,8 @@ func main() {
 	flag.Float64Var(&o.hitPercent, "hits", 2, "percent of records that touch an indicator")
 	flag.IntVar(&o.rate, "rate", 5000, "records per second in the latency phase")
 	flag.DurationVar(&o.live, "live", 10*time.Second, "length of the latency phase")
+	flag.IntVar(&o.queueBatches, "queue-batches", 0,
+		"pipeline.queue_batches (0: the default), to measure the emitter's share")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "",
 		"write a CPU profile of the pipeline phase to `file`")
 	flag.Parse()
@@ -113,7 +117,7 @@ func run(o options) error {
 	fmt.Fprintf(os.Stderr, "filled %d records (%d MB) in %v\n", o.events, bytes>>20, fill)
 
 	r := report{o: o, bytes: bytes}
-	r.drain, r.drainMem = measure(func() error { return drain(ctx, addr, cfg, o) })
+	r.drain, r.drainMem, r.drainCPU = measure(func() error { return drain(ctx, addr, cfg, o) })
 	fmt.Fprintf(os.Stderr, "bare drain: %v\n", r.drain)
 	if err := r.runPipeline(ctx, cfg, verdictTopic, gen); err != nil {
 		return err
@@ -198,6 +202,7 @@ type report struct {
 	drain, pipe, load    time.Duration
 	join                 time.Duration // from Run to the first batch read
 	drainMem, pipeMem    uint64
+	drainCPU, pipeCPU    time.Duration // processor time of this process
 	verdicts, deadLetter float64
 	p50, p99, pMax       time.Duration
 	liveEvents, liveHits int
@@ -221,7 +226,7 @@ func (r *report) runPipeline(ctx context.Context, cfg kafka.Config, verdictTopic
 	vc.Defaults(cfg.Brokers)
 	sink := kafkatopic.New(vc, cfg.ClientID)
 	dead := kafka.NewDeadLetters(cfg)
-	var pc pipeline.Config
+	pc := pipeline.Config{QueueBatches: r.o.queueBatches}
 	pc.Defaults()
 	c := kafka.NewConsumer(kafka.ConsumerConfig{Kafka: cfg, Pipeline: pc,
 		Decoders: map[string]decode.Decoder{
@@ -237,7 +242,7 @@ func (r *report) runPipeline(ctx context.Context, cfg kafka.Config, verdictTopic
 		time.Sleep(time.Millisecond)
 	}
 	r.join = time.Since(joinStart)
-	r.pipe, r.pipeMem = measure(func() error {
+	r.pipe, r.pipeMem, r.pipeCPU = measure(func() error {
 		if r.o.cpuProfile == "" {
 			return waitProcessed(reg, float64(r.o.events))
 		}
@@ -312,10 +317,13 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 	return false
 }
 
-// measure runs f and returns how long it took and the peak of the Go
+// measure runs f and returns how long it took, the peak of the Go
 // runtime's memory in use (heap, stacks and runtime structures, less what
-// was returned to the OS) while it ran, sampled every 10ms.
-func measure(f func() error) (time.Duration, uint64) {
+// was returned to the OS) while it ran, sampled every 10ms, and the
+// processor time (user and system) the process used meanwhile. On a
+// machine shared with other work the processor time per record is the
+// steadier figure: it does not count the time spent waiting for a core.
+func measure(f func() error) (time.Duration, uint64, time.Duration) {
 	runtime.GC()
 	var peak atomic.Uint64
 	stop := make(chan struct{})
@@ -339,15 +347,24 @@ func measure(f func() error) (time.Duration, uint64) {
 			}
 		}
 	}()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	if err := f(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/kafka:", err)
 		os.Exit(1)
 	}
-	took := time.Since(start)
+	took, cpu := time.Since(start), cpuTime()-cpu0
 	close(stop)
 	<-sampled
-	return took, peak.Load()
+	return took, peak.Load(), cpu
+}
+
+// cpuTime returns the user and system time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // latency produces records at o.rate for o.live with their timestamps set
@@ -440,6 +457,12 @@ func (r *report) print() {
 	fmt.Printf("| consumer group join, to the first batch | %v |\n", r.join.Round(time.Millisecond))
 	fmt.Printf("| full pipeline, first batch to last verdict written | %v, %.0f records/s "+
 		"(%.0f%% of drain) |\n", r.pipe.Round(time.Millisecond), pipeRate, 100*pipeRate/drainRate)
+	drainUS := r.drainCPU.Seconds() * 1e6 / float64(r.o.events)
+	pipeUS := r.pipeCPU.Seconds() * 1e6 / float64(r.o.events)
+	fmt.Printf("| process CPU per record: drain; pipeline | %.2f µs; %.2f µs (drain/pipeline "+
+		"%.0f%%) |\n", drainUS, pipeUS, 100*drainUS/pipeUS)
+	fmt.Printf("| cores used on average: drain; pipeline | %.2f; %.2f |\n",
+		r.drainCPU.Seconds()/r.drain.Seconds(), r.pipeCPU.Seconds()/r.pipe.Seconds())
 	fmt.Printf("| verdicts written; dead letters | %.0f; %.0f |\n", r.verdicts, r.deadLetter)
 	fmt.Printf("| peak Go memory: drain; pipeline | %.0f MB; %.0f MB |\n",
 		float64(r.drainMem)/1e6, float64(r.pipeMem)/1e6)

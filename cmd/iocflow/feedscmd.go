@@ -34,7 +34,8 @@ const feedsUsage = `usage:
       send FILE (JSON array, CSV with a header, or one value a line) to
       the upload API at URL; the token comes from F or $IOCFLOW_TOKEN
   iocflow feeds publish --config FILE --feeds PATH...
-      publish what changed in feed files to the indicator topic
+      publish what changed in feed files to the indicator topic; with
+      sinks.clickhouse.hunt_on_arrival, hunt the published indicators
 `
 
 // cmdFeeds runs "iocflow feeds ...".

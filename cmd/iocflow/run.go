@@ -15,16 +15,7 @@ import (
 	"github.com/iocflow/iocflow/matcher"
 	"github.com/iocflow/iocflow/pipeline"
 	"github.com/iocflow/iocflow/pipeline/decode"
-	"github.com/iocflow/iocflow/pipeline/decode/cef"
-	"github.com/iocflow/iocflow/pipeline/decode/fireeye"
-	"github.com/iocflow/iocflow/pipeline/decode/hec"
 	"github.com/iocflow/iocflow/pipeline/decode/jsonmap"
-	"github.com/iocflow/iocflow/pipeline/decode/leef"
-	"github.com/iocflow/iocflow/pipeline/decode/osquery"
-	"github.com/iocflow/iocflow/pipeline/decode/proofpoint"
-	"github.com/iocflow/iocflow/pipeline/decode/suricata"
-	"github.com/iocflow/iocflow/pipeline/decode/sysmon"
-	"github.com/iocflow/iocflow/pipeline/decode/wildfire"
 	"github.com/iocflow/iocflow/sinks/jsonl"
 )
 
@@ -44,8 +35,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.Var(&f.feeds, "feeds", "feed `file or folder` (STIX 2.x bundle, ET list, CSV or plain list); repeatable")
 	fs.Var(&f.inputs, "input", "events as JSON lines: a `file`, or - for standard input; repeatable (default -)")
 	fs.StringVar(&f.output, "output", "", "write verdicts to this `file` instead of standard output")
-	fs.StringVar(&f.format, "format", "auto", "input `format`: auto, suricata, json, cef, leef, splunk_hec, fireeye, "+
-		"proofpoint_tap, sysmon, osquery or wildfire")
+	fs.StringVar(&f.format, "format", "auto", "input `format`: "+strings.Join(inputFormatNames, ", "))
 	fs.Var(&f.maps, "map", "map a JSON field to an observable type, as `path=type` (ip, hash, auto, "+
 		"or a type such as domain, url, sha256); repeatable, adds to the built-in mapping")
 	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any record or indicator was rejected")
@@ -130,32 +120,11 @@ func newDecoder(format string, fieldMaps []string) (decode.Decoder, error) {
 		}
 		m.Fields[path] = k
 	}
-	generic := jsonmap.New(m)
-	hecDec := &hec.Decoder{Generic: generic}
-	byName := map[string]decode.Decoder{
-		suricata.FormatName: suricata.Decoder{}, jsonmap.FormatName: generic,
-		cef.FormatName: cef.Decoder{}, leef.FormatName: leef.Decoder{},
-		hec.FormatName: hecDec, fireeye.FormatName: fireeye.Decoder{},
-		proofpoint.FormatName: proofpoint.Decoder{}, sysmon.FormatName: sysmon.Decoder{},
-		osquery.FormatName: osquery.Decoder{}, wildfire.FormatName: wildfire.Decoder{},
-	}
-	if format == "auto" {
-		return pipeline.AutoDecoder{Routes: []pipeline.Route{
-			{Marker: []byte(`"rawmsg"`), Decoder: fireeye.Decoder{}},
-			{Marker: []byte(`"sourcetype"`), Decoder: hecDec},
-			{Marker: []byte("CEF:"), Decoder: cef.Decoder{}},
-			{Marker: []byte("LEEF:"), Decoder: leef.Decoder{}},
-			{Marker: []byte("Microsoft-Windows-Sysmon"), Decoder: sysmon.Decoder{}},
-			{Marker: []byte(`"calendarTime"`), Decoder: osquery.Decoder{}},
-			{Marker: []byte(`"threatsInfoMap"`), Decoder: proofpoint.Decoder{}},
-			{Marker: []byte(`"clickTime"`), Decoder: proofpoint.Decoder{}},
-		}, EVE: suricata.Decoder{}, Generic: generic}, nil
-	}
-	if d, ok := byName[format]; ok {
+	if d, ok := formatDecoder(format, m); ok {
 		return d, nil
 	}
-	return nil, &usageError{msg: fmt.Sprintf("run: unknown --format %q: want auto or one of %s",
-		format, strings.Join(slices.Sorted(maps.Keys(byName)), ", "))}
+	return nil, &usageError{msg: fmt.Sprintf("run: unknown --format %q: want one of %s",
+		format, strings.Join(inputFormatNames, ", "))}
 }
 
 func openInputs(names []string, stdin io.Reader) ([]pipeline.Input, func(), error) {

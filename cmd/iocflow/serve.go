@@ -16,7 +16,6 @@ import (
 	"github.com/iocflow/iocflow/matcher"
 	"github.com/iocflow/iocflow/pipeline"
 	"github.com/iocflow/iocflow/pipeline/kafka"
-	"github.com/iocflow/iocflow/sinks/kafkatopic"
 )
 
 // configArg returns the value of a --config flag in args, if any, so that
@@ -96,8 +95,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) (int, error)
 	return exitOK, nil
 }
 
-// serve wires the service: indicators first, the consumer once they are
-// loaded, the operational endpoints throughout.
+// serve wires the service: the optional parts first (sinks, enrichment,
+// enforcement, the feeds side), then the indicators, and the consumer
+// once they are loaded; the operational endpoints throughout. On stop the
+// consumer drains into the parts, which then stop in reverse order.
 func serve(ctx context.Context, cfg *fileConfig, logger *slog.Logger) error {
 	reg := metrics.NewRegistry()
 	stageMetrics := pipeline.NewMetrics(reg)
@@ -107,18 +108,25 @@ func serve(ctx context.Context, cfg *fileConfig, logger *slog.Logger) error {
 		return err
 	}
 	defer prof.Stop()
+	if cfg.Topics.Create {
+		if err := createTopics(ctx, cfg, logger.With(logkey.Component, "pipeline/kafka")); err != nil {
+			return err
+		}
+	}
+	s := &service{cfg: cfg, logger: logger, pipe: cfg.Pipeline}
+	defer s.stop()
+	if err := s.start(ctx); err != nil {
+		return err
+	}
 
 	var engine matcher.Engine
 	inds := kafka.NewIndicators(cfg.Kafka, &engine, kafkaMetrics,
 		logger.With(logkey.Component, "pipeline/kafka/indicators"))
-	verdicts := kafkatopic.New(cfg.Sinks.VerdictTopic, cfg.Kafka.ClientID)
-	defer verdicts.Close()
 	dead := kafka.NewDeadLetters(cfg.Kafka)
 	defer dead.Close()
 	consumer := kafka.NewConsumer(kafka.ConsumerConfig{
-		Kafka: cfg.Kafka, Pipeline: cfg.Pipeline, Decoders: cfg.decoders(), Engine: &engine,
-		Outputs:     []pipeline.Output{{Name: "verdict_topic", Sink: verdicts}},
-		DeadLetters: dead, StageMetrics: stageMetrics, Metrics: kafkaMetrics,
+		Kafka: cfg.Kafka, Pipeline: s.pipe, Decoders: cfg.decoders(), Engine: &engine,
+		Outputs: s.outputs, DeadLetters: dead, StageMetrics: stageMetrics, Metrics: kafkaMetrics,
 		Logger: logger.With(logkey.Component, "pipeline/kafka"),
 	})
 
@@ -148,6 +156,7 @@ func serve(ctx context.Context, cfg *fileConfig, logger *slog.Logger) error {
 	}
 	stopIndicators()
 	<-indDone
+	s.stop()
 	logger.Info("service stopped")
 	return nil
 }
@@ -176,7 +185,8 @@ func shutdown(srv *metrics.Server) {
 // PATH...` (args follow "publish"): it loads the feed files, reads the
 // indicator topic, and publishes what the loaded feeds change: their new
 // content replaces what they said before, and what other feeds (uploads)
-// said stays.
+// said stays. With sinks.clickhouse.hunt_on_arrival it then hunts what it
+// published in the stored sightings.
 func cmdFeedsPublish(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	var path string
 	var feedPaths listFlag
@@ -219,10 +229,24 @@ func publishFeeds(ctx context.Context, cfg *fileConfig, paths []string,
 	changes := feeds.Diff(current, publish.Replace(current, l.results))
 	p := kafka.NewPublisher(cfg.Kafka)
 	defer p.Close()
-	if err := p.Publish(ctx, changes); err != nil {
+	var pub feeds.Publisher = p
+	var hunter *arrivalHunter
+	if ch := cfg.Sinks.ClickHouse; ch != nil && ch.HuntOnArrival {
+		parts, err := openClickHouse(ctx, ch, logger)
+		if err != nil {
+			return 0, err
+		}
+		defer parts.close()
+		hunter = newArrivalHunter(p, parts)
+		pub = hunter
+	}
+	if err := pub.Publish(ctx, changes); err != nil {
 		return 0, err
 	}
 	logger.Info("indicator changes published", logkey.Topic, cfg.Kafka.IndicatorTopic,
 		logkey.Count, len(changes))
+	if hunter != nil && !hunter.huntNow(ctx) {
+		return len(changes), errors.New("retro-hunt of the published indicators failed")
+	}
 	return len(changes), nil
 }

@@ -125,12 +125,21 @@ type worker struct {
 	log     bytes.Buffer
 	metrics string
 	exited  chan error
+	// addrs holds the address of every "... listening" line, by message.
+	addrs map[string]string
 }
 
 func (d *deployment) start(t *testing.T) *worker {
 	t.Helper()
-	w := &worker{cmd: exec.Command(binary, "run", "--config", d.configPath),
-		exited: make(chan error, 1)}
+	return startWorker(t, d.configPath)
+}
+
+// startWorker runs the binary on a config file and waits until it is
+// ready.
+func startWorker(t *testing.T, configPath string) *worker {
+	t.Helper()
+	w := &worker{cmd: exec.Command(binary, "run", "--config", configPath),
+		exited: make(chan error, 1), addrs: map[string]string{}}
 	stderr, err := w.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -174,11 +183,24 @@ func (w *worker) readLog(r io.Reader, addr chan<- string) {
 			Msg     string `json:"msg"`
 			Address string `json:"address"`
 		}
-		if json.Unmarshal(line, &rec) == nil && rec.Msg == "metrics server listening" {
+		if json.Unmarshal(line, &rec) != nil || rec.Address == "" {
+			continue
+		}
+		w.mu.Lock()
+		w.addrs[rec.Msg] = rec.Address
+		w.mu.Unlock()
+		if rec.Msg == "metrics server listening" {
 			addr <- rec.Address
 		}
 	}
 	w.exited <- w.cmd.Wait()
+}
+
+// addr returns the address the worker logged with msg, or "".
+func (w *worker) addr(msg string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.addrs[msg]
 }
 
 func (w *worker) logText() string {

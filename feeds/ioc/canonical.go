@@ -115,9 +115,29 @@ func AddrType(a netip.Addr) Type {
 func ParseAddr(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Addr{}, invalid(IPv4, s, "not an IP address")
+		return netip.Addr{}, invalid(IPv4, s, addrProblem(s))
 	}
 	return a.Unmap().WithZone(""), nil
+}
+
+// addrProblem says why s, which netip refused, is not an address, naming
+// the common mistakes in dotted quads.
+func addrProblem(s string) string {
+	octets := strings.Split(s, ".")
+	if len(octets) != 4 || strings.ContainsRune(s, ':') {
+		return "not an IP address"
+	}
+	for _, o := range octets {
+		switch {
+		case o == "" || !isNumericLabel(o):
+			return "not an IP address"
+		case len(o) > 1 && o[0] == '0':
+			return "octet " + quote(o) + " has a leading zero, which some parsers read as octal"
+		case len(o) > 3 || o > "255" && len(o) == 3:
+			return "octet " + quote(o) + " is above 255"
+		}
+	}
+	return "not an IP address"
 }
 
 // ParsePrefix parses an address or a CIDR block into its canonical prefix:

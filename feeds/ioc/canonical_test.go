@@ -3,6 +3,7 @@ package ioc
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -24,7 +25,13 @@ func TestCanonical_Values(t *testing.T) {
 		{URL, "http://example.com:8080/%7euser/%2f%41", "http://example.com:8080/~user/%2FA"},
 		{URL, "example.com/path", "http://example.com/path"},
 		{URL, "http://[::ffff:192.0.2.7]:80/x", "http://192.0.2.7/x"},
-		{URL, "http://user@Bücher.example/", "http://user@xn--bcher-kva.example/"},
+		{URL, "http://user@Bücher.example/", "http://xn--bcher-kva.example/"},
+		// User information and an empty query would let a link dodge a URL
+		// indicator, and a password must not reach a verdict.
+		{URL, "http://user:secret@evil.example/a", "http://evil.example/a"},
+		{URL, "http://bank.example@evil.example/a?", "http://evil.example/a"},
+		{URL, "http://a@b@evil.example:8080/?#x", "http://evil.example:8080/"},
+		{URL, "http://evil.example/a??", "http://evil.example/a??"},
 		{Email, "Jane.Doe@Example.COM", "Jane.Doe@example.com"},
 		{Email, "Jane Doe <jane@MAIL.example>", "jane@mail.example"},
 		{MD5, "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e"},
@@ -176,4 +183,22 @@ func FuzzCanonical(f *testing.F) {
 			t.Fatalf("Canonical(%v, %q) = %q, but again gives %q, %v", ty, raw, v, again, err)
 		}
 	})
+}
+
+func TestParseAddr_NamesTheMistake(t *testing.T) {
+	cases := map[string]string{
+		"010.0.0.1":    `octet "010" has a leading zero`,
+		"10.0.0.256":   `octet "256" is above 255`,
+		"10.0.0":       "not an IP address",
+		"2001:db8::g1": "not an IP address",
+	}
+	for in, want := range cases {
+		_, err := ParseAddr(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseAddr(%q) error = %v, want it to say %q", in, err, want)
+		}
+	}
+	if _, _, err := Detect("010.0.0.1/8"); err == nil || !strings.Contains(err.Error(), "leading zero") {
+		t.Errorf("Detect of a CIDR block with a leading zero: %v", err)
+	}
 }

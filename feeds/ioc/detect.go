@@ -19,7 +19,11 @@ func Detect(raw string) (Type, string, error) {
 		return AddrType(p.Addr()), FormatPrefix(p), nil
 	}
 	if strings.ContainsAny(s, "./:") && looksLikeIP(s) {
-		return TypeInvalid, "", invalid(IPv4, raw, "not a valid address or CIDR block")
+		addr, _, _ := strings.Cut(s, "/")
+		if _, err := ParseAddr(addr); err != nil {
+			return TypeInvalid, "", err
+		}
+		return TypeInvalid, "", invalid(IPv4, raw, "not a valid CIDR block")
 	}
 	if t := HashType(len(s)); t != TypeInvalid && isHex(s) {
 		v, err := canonicalHash(t, s)

@@ -16,7 +16,14 @@ var defaultPorts = map[string]string{
 // port dropped, an empty path written "/", dot segments removed,
 // percent-escapes of unreserved characters decoded and all other escapes in
 // upper-case hex, and the fragment dropped (it never leaves the browser). A
-// URL without a scheme is read as http. User information is kept.
+// URL without a scheme is read as http.
+//
+// Two parts are dropped although RFC 3986 keeps them, because they do not
+// change the resource a server gives and keeping them would let anyone
+// writing a link slip past a URL indicator: user information
+// ("http://bank.example@evil.example/" and "http://x@evil.example/a" are
+// the same request to evil.example; it also holds passwords, which must not
+// reach verdicts), and an empty query (a trailing "?").
 func CanonicalURL(s string) (string, error) {
 	raw := s
 	scheme := "http"
@@ -39,6 +46,9 @@ func CanonicalURL(s string) (string, error) {
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		path, query = rest[:i], rest[i:]
 	}
+	if query == "?" {
+		query = ""
+	}
 	path = removeDotSegments(normalisePercent(path))
 	if path == "" || path[0] != '/' {
 		path = "/" + path
@@ -58,12 +68,11 @@ func isScheme(s string) bool {
 	return true
 }
 
-// canonicalAuthority returns userinfo@host:port with the host canonical and a
-// default port dropped.
+// canonicalAuthority returns host:port with the host canonical, a default
+// port dropped and user information left out.
 func canonicalAuthority(scheme, a string) (string, error) {
-	user := ""
 	if i := strings.LastIndexByte(a, '@'); i >= 0 {
-		user, a = a[:i+1], a[i+1:]
+		a = a[i+1:]
 	}
 	host, port := a, ""
 	if strings.HasPrefix(a, "[") {
@@ -80,16 +89,16 @@ func canonicalAuthority(scheme, a string) (string, error) {
 		return "", err
 	}
 	if port == "" {
-		return user + h, nil
+		return h, nil
 	}
 	n, err := strconv.ParseUint(port, 10, 16)
 	if err != nil || port[0] == '+' {
 		return "", invalid(URL, a, "port is not a number from 0 to 65535")
 	}
 	if port = strconv.FormatUint(n, 10); port == defaultPorts[scheme] {
-		return user + h, nil
+		return h, nil
 	}
-	return user + h + ":" + port, nil
+	return h + ":" + port, nil
 }
 
 func canonicalURLHost(h string) (string, error) {

@@ -58,6 +58,9 @@ func (CSV) Sniff(_ string, head []byte) bool {
 }
 
 func normaliseColumn(s string) string {
+	// Spreadsheets save "CSV UTF-8" with a byte order mark, which then
+	// sticks to the first column's name.
+	s = strings.TrimPrefix(s, "\uFEFF")
 	s = strings.ToLower(strings.Trim(strings.TrimSpace(s), `"`))
 	return strings.NewReplacer(" ", "_", "-", "_").Replace(s)
 }

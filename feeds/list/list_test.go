@@ -102,6 +102,7 @@ func TestSniff_PicksFormat(t *testing.T) {
 		{`{"type":"bundle"}`, false, false},
 		{"<stix:STIX_Package>", false, false},
 		{"\x00\x01binary", false, false},
+		{"\uFEFFvalue,type\nx.example,domain\n", true, true},
 	}
 	for _, c := range cases {
 		if got := (CSV{}).Sniff("f", []byte(c.head)); got != c.csv {
@@ -131,4 +132,12 @@ func FuzzCSV(f *testing.F) {
 		b := feeds.NewBuilder("fuzz", "csv")
 		_ = (CSV{}).Parse(strings.NewReader(in), b)
 	})
+}
+
+func TestCSV_ByteOrderMark(t *testing.T) {
+	res := parse(t, CSV{}, "\uFEFFvalue,type\nevil.example,domain\n")
+	if len(res.Indicators) != 1 || len(res.Rejects) != 0 {
+		t.Fatalf("CSV with a byte order mark: %d indicators, rejects %+v; want 1, none",
+			len(res.Indicators), res.Rejects)
+	}
 }

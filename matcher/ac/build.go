@@ -55,7 +55,53 @@ func Build(patterns []string, opt Options) *Automaton {
 		a.depth = int(t.depth[order[a.nDense-1]])
 	}
 	a.link(t, order)
+	a.buildFilter(folded)
 	return a
+}
+
+// filterBits is the size of the start filter per gram, in bits: a
+// position of text where no pattern starts passes it with a chance of
+// about one in filterBits.
+const filterBits = 16
+
+// buildFilter sets up the start filter over the folded patterns. The
+// gram is about half the shortest pattern, at least 5 bytes where the
+// patterns allow and at most 8, so that grams of ordinary text seldom
+// pass and one probe covers several starts. With a pattern of one byte
+// the dense root row already does the filter's work, and there is none.
+func (a *Automaton) buildFilter(folded []string) {
+	m, n := 1<<30, 0
+	for _, p := range folded {
+		if p != "" {
+			m = min(m, len(p))
+			n++
+		}
+	}
+	if n == 0 || m < 2 {
+		return
+	}
+	g := min(8, m, max(5, (m+2)/2))
+	a.minLen, a.gram, a.stride = m, g, m-g+1
+	a.gmask = ^uint64(0) >> (64 - 8*g)
+	logBits := 12
+	for 1<<logBits < filterBits*n*a.stride && logBits < 26 {
+		logBits++
+	}
+	a.fshift = uint(64 - logBits)
+	a.filter = make([]uint64, 1<<(logBits-6))
+	for _, p := range folded {
+		if p == "" {
+			continue
+		}
+		for o := range a.stride {
+			var x uint64
+			for j := g - 1; j >= 0; j-- {
+				x = x<<8 | uint64(p[o+j])
+			}
+			h := a.gramHash(x)
+			a.filter[h>>6] |= 1 << (h & 63)
+		}
+	}
 }
 
 // buildClasses gives each byte that occurs in a folded pattern its own

@@ -61,34 +61,111 @@ func (e *BuildError) Unwrap() error { return e.Err }
 
 // Build finds the sources of inds whose STIX pattern is a conjunction and
 // compiles them. It must be given the indicators the matcher snapshot in
-// force was built from; swap Set and snapshot together (a Set that knows
-// more gates than the snapshot is harmless, one that knows fewer lets
-// anchors match alone). Sources whose pattern cannot be compiled are
-// returned as *BuildError values and gated shut. Build is not for the hot
-// path; each distinct pattern is parsed once.
+// force was built from; matcher.Build and Snapshot.Apply do so and keep
+// the Set in the snapshot (Snapshot.Gates), so that the two change
+// together (a Set that knows more gates than the snapshot is harmless,
+// one that knows fewer lets anchors match alone). Sources whose pattern
+// cannot be compiled are returned as *BuildError values and gated shut.
+// Build is not for the hot path; each distinct pattern is parsed once.
 func Build(inds []*ioc.Indicator) (*Set, []error) {
 	s := &Set{gates: map[string][]gate{}}
 	cache := map[string]*stix.Conjunction{}
 	var errs []error
 	for _, in := range inds {
-		if in == nil {
-			continue
-		}
-		for i := range in.Sources {
-			src := &in.Sources[i]
-			c, gated, err := compile(src.Pattern, cache)
-			if !gated {
-				continue
-			}
-			if err != nil {
-				errs = append(errs, &BuildError{Indicator: in.ID, Feed: src.Feed,
-					Source: src.ID, Err: err})
-			}
-			s.gates[in.ID] = append(s.gates[in.ID], gate{feed: src.Feed, id: src.ID, c: c})
-			s.n++
-		}
+		errs = s.add(in, cache, errs)
 	}
 	return s, errs
+}
+
+// add records the gated sources of in, whose id has none yet.
+func (s *Set) add(in *ioc.Indicator, cache map[string]*stix.Conjunction, errs []error) []error {
+	if in == nil {
+		return errs
+	}
+	for i := range in.Sources {
+		src := &in.Sources[i]
+		c, gated, err := compile(src.Pattern, cache)
+		if !gated {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, &BuildError{Indicator: in.ID, Feed: src.Feed,
+				Source: src.ID, Err: err})
+		}
+		s.gates[in.ID] = append(s.gates[in.ID], gate{feed: src.Feed, id: src.ID, c: c})
+		s.n++
+	}
+	return errs
+}
+
+// With returns the Set for the indicators of s after removing those with
+// the ids in remove, then adding or replacing (by id) those of upsert, as
+// matcher.Delta describes a change; s is not changed. When no removed id
+// has gates and no upserted indicator has or had any, s itself is
+// returned; otherwise the gate map is copied once (it holds only the gated
+// indicators) and only the upserted indicators' patterns are compiled.
+// Errors are those of Build, for the upserted indicators.
+func (s *Set) With(remove []string, upsert []*ioc.Indicator) (*Set, []error) {
+	touched := false
+	for _, id := range remove {
+		if _, ok := s.gatesOf(id); ok {
+			touched = true
+			break
+		}
+	}
+	for i := 0; i < len(upsert) && !touched; i++ {
+		if in := upsert[i]; in != nil {
+			_, had := s.gatesOf(in.ID)
+			touched = had || mayGate(in)
+		}
+	}
+	if !touched {
+		return s, nil
+	}
+	ns := &Set{gates: map[string][]gate{}}
+	if s != nil {
+		ns.gates = make(map[string][]gate, len(s.gates))
+		for id, gs := range s.gates {
+			ns.gates[id] = gs
+		}
+		ns.n = s.n
+	}
+	for _, id := range remove {
+		ns.drop(id)
+	}
+	cache := map[string]*stix.Conjunction{}
+	var errs []error
+	for _, in := range upsert {
+		if in != nil {
+			ns.drop(in.ID)
+			errs = ns.add(in, cache, errs)
+		}
+	}
+	return ns, errs
+}
+
+func (s *Set) gatesOf(id string) ([]gate, bool) {
+	if s == nil {
+		return nil, false
+	}
+	gs, ok := s.gates[id]
+	return gs, ok
+}
+
+func (s *Set) drop(id string) {
+	s.n -= len(s.gates[id])
+	delete(s.gates, id)
+}
+
+// mayGate reports whether some source of in could be a conjunction: a
+// pattern with the keyword AND (see compile).
+func mayGate(in *ioc.Indicator) bool {
+	for i := range in.Sources {
+		if strings.Contains(in.Sources[i].Pattern, "AND") {
+			return true
+		}
+	}
+	return false
 }
 
 // compile reports whether text is a conjunction pattern and compiles it.

@@ -1,4 +1,4 @@
-package conjunction
+package conjunction_test
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/feeds/stix"
 	"github.com/iocflow/iocflow/matcher"
+	"github.com/iocflow/iocflow/matcher/conjunction"
 )
 
 const (
@@ -49,7 +50,7 @@ func obs(pairs ...any) []ioc.Observable {
 // matches runs a lookup of every observable through a snapshot and the
 // gates, as the pipeline's match stage does, and returns the indicator ids
 // that survive.
-func matches(inds []*ioc.Indicator, set *Set, ev []ioc.Observable) []string {
+func matches(inds []*ioc.Indicator, set *conjunction.Set, ev []ioc.Observable) []string {
 	snap := matcher.Build(1, inds)
 	var scratch ioc.Indicator
 	var out []string
@@ -66,7 +67,7 @@ func matches(inds []*ioc.Indicator, set *Set, ev []ioc.Observable) []string {
 func TestSet_Filter(t *testing.T) {
 	t.Parallel()
 	inds := indicators(t, "f", mispDomainIP, fileNameHash, twoTerms, netCIDR)
-	set, errs := Build(inds)
+	set, errs := conjunction.Build(inds)
 	if len(errs) != 0 || set.Len() != 5 {
 		t.Fatalf("Build: %d gates, errors %v; want 5 gated sources", set.Len(), errs)
 	}
@@ -103,7 +104,7 @@ func TestSet_FilterKeepsOtherSources(t *testing.T) {
 	if len(inds) != 1 || len(inds[0].Sources) != 2 {
 		t.Fatalf("merge: %d indicators, want one md5 with two sources", len(inds))
 	}
-	set, _ := Build(inds)
+	set, _ := conjunction.Build(inds)
 	var scratch ioc.Indicator
 	got := set.Filter(inds[0], obs(ioc.MD5, md5Empty), &scratch)
 	if got == nil || len(got.Sources) != 1 || got.Sources[0].Feed != "plain" {
@@ -119,8 +120,8 @@ func TestBuild_BrokenPatternShut(t *testing.T) {
 	t.Parallel()
 	in := ioc.NewIndicator(ioc.MD5, md5Empty, ioc.Source{Feed: "f", ID: "indicator--x",
 		Pattern: "[file:name = 'a' AND"})
-	set, errs := Build([]*ioc.Indicator{in})
-	var be *BuildError
+	set, errs := conjunction.Build([]*ioc.Indicator{in})
+	var be *conjunction.BuildError
 	if len(errs) != 1 || !errors.As(errs[0], &be) || be.Source != "indicator--x" {
 		t.Fatalf("Build errors %v, want one *BuildError for indicator--x", errs)
 	}
@@ -132,7 +133,7 @@ func TestBuild_BrokenPatternShut(t *testing.T) {
 
 func TestSet_NilGatesNothing(t *testing.T) {
 	t.Parallel()
-	var set *Set
+	var set *conjunction.Set
 	in := ioc.NewIndicator(ioc.MD5, md5Empty, ioc.Source{Pattern: fileNameHash})
 	if got := set.Filter(in, nil, &ioc.Indicator{}); got != in {
 		t.Errorf("nil Set filtered an indicator")
@@ -141,7 +142,7 @@ func TestSet_NilGatesNothing(t *testing.T) {
 
 func TestSet_FilterAllocs(t *testing.T) {
 	inds := indicators(t, "f", mispDomainIP)
-	set, _ := Build(inds)
+	set, _ := conjunction.Build(inds)
 	ev := obs(ioc.URL, "http://www.circl.lu/a", ioc.Domain, "example.org", ioc.IPv4, "149.13.33.14")
 	var scratch ioc.Indicator
 	allocs := testing.AllocsPerRun(100, func() {

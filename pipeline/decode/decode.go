@@ -10,6 +10,7 @@ package decode
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/iocflow/iocflow/pipeline/event"
 )
@@ -44,8 +45,13 @@ func NewError(format string, off int, reason string) *Error {
 }
 
 func (e *Error) Error() string {
-	if e.Offset < 0 {
-		return "not a " + e.Format + " record: " + e.Reason
+	article := "a "
+	if e.Format != "" && strings.ContainsRune("aeio", rune(e.Format[0])) {
+		article = "an "
 	}
-	return "not a " + e.Format + " record: at byte " + strconv.Itoa(e.Offset) + ": " + e.Reason
+	head := "not " + article + e.Format + " record: "
+	if e.Offset < 0 {
+		return head + e.Reason
+	}
+	return head + "at byte " + strconv.Itoa(e.Offset) + ": " + e.Reason
 }

@@ -10,6 +10,7 @@ package event
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/netip"
 	"time"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
@@ -58,7 +59,34 @@ type Event struct {
 	Department string
 	Groups     []string
 	VIP        bool
+
+	// Binding is what the record says about who held an address: a DHCP
+	// lease (address and host name), a logon from an address (address,
+	// account and client machine). Zero when the record says nothing of
+	// the kind; pipeline/enrich learns from it.
+	Binding Binding
+	// MessageID is the Internet message id (RFC 5322 section 3.6.4) of the
+	// mail message the record is about, as the source writes it, angle
+	// brackets included; empty when the record names no message.
+	MessageID string
+	// Recipients are the mailboxes the message named by MessageID was
+	// delivered to, canonical (lower case). Reset drops the slice rather
+	// than reusing it, so a verdict may keep it after the event is reused.
+	Recipients []string
 }
+
+// Binding says that at the event's time an address was held by an account
+// (User, as "DOMAIN\name" or "name") or a machine (Host), or both. The
+// zero value, with no valid IP, means no binding.
+type Binding struct {
+	IP   netip.Addr
+	User string
+	Host string
+}
+
+// IsZero reports whether b states nothing: no address, or nobody holding
+// it.
+func (b Binding) IsZero() bool { return !b.IP.IsValid() || b.User == "" && b.Host == "" }
 
 // Skip is a field value a decoder left out, and why.
 type Skip struct {

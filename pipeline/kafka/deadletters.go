@@ -61,6 +61,9 @@ func (d *DeadLetters) WriteDeadLetters(ctx context.Context, batch []pipeline.Dea
 			},
 		})
 	}
+	// Room for the whole write per partition batch, not for 1,000
+	// messages (see kafkatopic.Sink.Write); read only on this goroutine.
+	d.w.BatchSize = min(1000, len(d.msgs))
 	err := d.w.WriteMessages(ctx, d.msgs...)
 	clear(d.msgs)
 	if err != nil {
@@ -81,7 +84,7 @@ func newWriter(cfg Config, topic string, balancer kafkago.Balancer) *kafkago.Wri
 		Topic:        topic,
 		Balancer:     balancer,
 		RequiredAcks: kafkago.RequireAll,
-		BatchSize:    1000, // kafka-go preallocates this many per partition batch
+		BatchSize:    1000, // kafka-go preallocates this many per partition batch; Write lowers it
 		BatchTimeout: 2 * time.Millisecond,
 		MaxAttempts:  3,
 		Transport:    &kafkago.Transport{ClientID: cfg.ClientID, DialTimeout: 10 * time.Second},

@@ -70,6 +70,13 @@ type Sink struct {
 	msgs  []kafkago.Message
 }
 
+// batchTimeout is how long kafka-go holds a partition's batch open for
+// more records.
+var batchTimeout = 2 * time.Millisecond
+
+// maxBatch is the most records of one partition in one produce request.
+const maxBatch = 1000
+
 // New returns a sink for cfg, which must have had Defaults and Validate.
 // clientID names the process to the brokers.
 func New(cfg Config, clientID string) *Sink {
@@ -79,8 +86,8 @@ func New(cfg Config, clientID string) *Sink {
 		Balancer:     kafkago.Murmur2Balancer{},
 		RequiredAcks: kafkago.RequireAll,
 		Compression:  compressions[cfg.Compression],
-		BatchSize:    1000, // kafka-go preallocates this many per partition batch
-		BatchTimeout: 2 * time.Millisecond,
+		BatchSize:    maxBatch,
+		BatchTimeout: batchTimeout,
 		MaxAttempts:  3,
 		Transport: &kafkago.Transport{ClientID: clientID,
 			DialTimeout: 10 * time.Second},
@@ -112,6 +119,13 @@ func (s *Sink) Write(ctx context.Context, batch []verdict.Verdict) error {
 			Value: s.buf[sp.value:sp.end:sp.end],
 		})
 	}
+	// kafka-go gives each partition's batch room for BatchSize messages
+	// up front (about 150 bytes each): at a fixed 1,000 that was 1.3 MB
+	// for a write of 40 verdicts over 8 partitions, most of the garbage
+	// of the verdict path. No partition gets more than the whole write,
+	// so room for that many never splits a batch. BatchSize is read only
+	// inside WriteMessages, on this goroutine.
+	s.w.BatchSize = min(maxBatch, len(s.msgs))
 	err := s.w.WriteMessages(ctx, s.msgs...)
 	clear(s.msgs)
 	if err != nil {

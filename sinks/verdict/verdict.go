@@ -53,6 +53,13 @@ type Verdict struct {
 	Country    string   `json:"country,omitempty"`
 	ASN        uint32   `json:"asn,omitempty"`
 	ASOrg      string   `json:"as_org,omitempty"`
+	// MessageID and Recipients name the mail message the event was about
+	// and the mailboxes it was delivered to, so that it can be quarantined;
+	// empty for events that are not about a message. Recipients may be
+	// shared with other verdicts of the same event and must not be
+	// modified.
+	MessageID  string   `json:"message_id,omitempty"`
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 // Indicator is the part of an indicator a verdict carries: its identity and

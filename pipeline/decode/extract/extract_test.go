@@ -20,6 +20,8 @@ func TestAdder_FastMatchesIOC(t *testing.T) {
 		{ioc.URL, "HTTP://Example.COM:80/a?b"}, {ioc.URL, "https://example.com:443"},
 		{ioc.URL, "http://example.com/a/../b"}, {ioc.URL, "http://example.com/%7e"},
 		{ioc.URL, "ftp://1.2.3.4:2121/x"}, {ioc.URL, "http://user@example.com/"},
+		{ioc.URL, "http://example.com/a?"}, {ioc.URL, "http://example.com?"},
+		{ioc.URL, "http://example.com:70000/"}, {ioc.URL, "http://example.com:65535/"},
 		{ioc.FileName, "Setup.EXE"}, {ioc.UserAgent, "curl/8"}, {ioc.Text, " cmd "},
 	}
 	for _, c := range cases {

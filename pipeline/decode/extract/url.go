@@ -114,6 +114,9 @@ func fastURL(dst, raw []byte) ([]byte, bool) {
 		return dst, false
 	}
 	rest = rest[end:]
+	if len(rest) > 0 && rest[len(rest)-1] == '?' {
+		return dst, false // maybe an empty query, which package ioc drops
+	}
 	if len(rest) == 0 || rest[0] == '?' {
 		dst = append(dst, '/')
 	}
@@ -154,10 +157,15 @@ func fastAuthority(dst, scheme, auth []byte) ([]byte, bool) {
 	if len(port) == 0 || port[0] == '0' || len(port) > 5 {
 		return dst, false
 	}
+	n := 0
 	for _, c := range port {
 		if c < '0' || c > '9' {
 			return dst, false
 		}
+		n = n*10 + int(c-'0')
+	}
+	if n > 65535 {
+		return dst, false // ioc rejects it
 	}
 	if string(port) == defaultPort(scheme) {
 		return dst, true

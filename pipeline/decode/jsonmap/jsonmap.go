@@ -8,17 +8,14 @@
 package jsonmap
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
-	"github.com/iocflow/iocflow/pipeline/decode"
 	"github.com/iocflow/iocflow/pipeline/decode/extract"
 	"github.com/iocflow/iocflow/pipeline/event"
 )
@@ -109,6 +106,7 @@ var defaultFields = map[string][]string{
 type Decoder struct {
 	m     Mapping
 	paths []string // sorted, for a stable observable order
+	prog  *program // the mapping compiled for the scanner
 }
 
 // New returns a decoder for m.
@@ -118,104 +116,45 @@ func New(m Mapping) *Decoder {
 		d.paths = append(d.paths, p)
 	}
 	slices.Sort(d.paths)
+	d.prog = compile(&d.m, d.paths)
 	return d
 }
 
 // Format implements decode.Decoder.
 func (d *Decoder) Format() string { return FormatName }
 
-// Decode implements decode.Decoder. The record must be a JSON object.
+// Decode implements decode.Decoder. The record must be a JSON object. Hot
+// path: one pass of the zero-allocation scanner over the record, then the
+// compiled lookups over what it kept (see fast.go). Records the scanner
+// does not take go through decodeGeneric, with the same result.
 func (d *Decoder) Decode(data []byte, ev *event.Event) error {
-	var rec map[string]any
-	if err := json.Unmarshal(data, &rec); err != nil {
-		off := decode.NoOffset
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			off = int(se.Offset)
-		}
-		return decode.NewError(FormatName, off, err.Error())
+	st := statePool.Get().(*state)
+	err := st.decode(d, data, ev)
+	statePool.Put(st)
+	if err == errFallback {
+		return d.decodeGeneric(data, ev)
 	}
-	if rec == nil {
-		return decode.NewError(FormatName, decode.NoOffset, "not a JSON object")
-	}
-	ev.Format = FormatName
-	ev.ID = d.id(rec, data)
-	if err := d.setTime(rec, ev); err != nil {
-		return err
-	}
-	ev.Host = firstString(rec, d.m.HostFields)
-	ev.User = firstString(rec, d.m.UserFields)
-	for _, p := range d.paths {
-		k := d.m.Fields[p]
-		for _, v := range lookup(rec, p, nil) {
-			if s, ok := v.(string); ok {
-				addValue(ev, k, s, p)
-			}
-		}
-	}
-	return nil
+	return err
 }
 
-// firstString returns the first non-empty string found at any of paths.
-func firstString(rec map[string]any, paths []string) string {
-	for _, p := range paths {
-		for _, v := range lookup(rec, p, nil) {
-			if s, ok := v.(string); ok && s != "" {
-				return s
-			}
-		}
+var errTimeKind = errors.New("time is neither text nor a number")
+
+// timeText reads an RFC 3339 event time.
+func timeText(x string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, x)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time %q is not RFC 3339", x)
 	}
-	return ""
+	return t.UTC(), nil
 }
 
-func (d *Decoder) id(rec map[string]any, data []byte) string {
-	for _, p := range d.m.IDFields {
-		for _, v := range lookup(rec, p, nil) {
-			switch x := v.(type) {
-			case string:
-				if x != "" {
-					return x
-				}
-			case float64:
-				return strconv.FormatFloat(x, 'f', -1, 64)
-			}
-		}
+// timeNumber reads Unix seconds, or milliseconds beyond 1e11.
+func timeNumber(x float64) time.Time {
+	if x > 1e11 { // milliseconds: 1e11 s is in the year 5138
+		x /= 1000
 	}
-	return event.HashID(data)
-}
-
-func (d *Decoder) setTime(rec map[string]any, ev *event.Event) error {
-	for _, p := range d.m.TimeFields {
-		vals := lookup(rec, p, nil)
-		if len(vals) == 0 {
-			continue
-		}
-		t, err := parseTime(vals[0])
-		if err != nil {
-			return decode.NewError(FormatName, decode.NoOffset, p+": "+err.Error())
-		}
-		ev.Time = t
-		return nil
-	}
-	return nil
-}
-
-func parseTime(v any) (time.Time, error) {
-	switch x := v.(type) {
-	case string:
-		t, err := time.Parse(time.RFC3339Nano, x)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("time %q is not RFC 3339", x)
-		}
-		return t.UTC(), nil
-	case float64:
-		if x > 1e11 { // milliseconds: 1e11 s is in the year 5138
-			x /= 1000
-		}
-		sec, frac := math.Modf(x)
-		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("time is neither text nor a number")
+	sec, frac := math.Modf(x)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
 }
 
 func addValue(ev *event.Event, k Kind, s, field string) {
@@ -247,33 +186,4 @@ func addValue(ev *event.Event, k Kind, s, field string) {
 	if err != nil && s != "" {
 		ev.Skip(field, err)
 	}
-}
-
-// lookup appends to out every value at path in v.
-func lookup(v any, path string, out []any) []any {
-	if arr, ok := v.([]any); ok {
-		for _, e := range arr {
-			out = lookup(e, path, out)
-		}
-		return out
-	}
-	if path == "" {
-		return append(out, v)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return out
-	}
-	if x, ok := m[path]; ok {
-		return lookup(x, "", out)
-	}
-	for i := 0; i < len(path); i++ {
-		if path[i] != '.' {
-			continue
-		}
-		if x, ok := m[path[:i]]; ok {
-			out = lookup(x, path[i+1:], out)
-		}
-	}
-	return out
 }

@@ -1,0 +1,7 @@
+//go:build race
+
+package jsonmap
+
+// raceEnabled: the race detector makes sync.Pool drop items at random
+// and instruments allocations, so allocation counts do not hold under it.
+const raceEnabled = true

@@ -1,0 +1,5 @@
+//go:build !race
+
+package suricata
+
+const raceEnabled = false
