@@ -6,9 +6,10 @@
 // The structures, each chosen by measurement (see README.md):
 //
 //   - exact values (domains, URLs, e-mail addresses, file names and paths,
-//     registry keys, mutexes, process names, user agents) in sharded
-//     open-addressing tables keyed by a seeded 64-bit hash, each hit
-//     checked against the indicator's value;
+//     registry keys, mutexes, process names, user agents) in flat
+//     bucketed hash tables keyed by a seeded 64-bit hash, with an overlay
+//     for the keys deltas add, each hit checked against the indicator's
+//     value;
 //   - MD5, SHA-1, SHA-256 and SHA-512 as binary digests in tables of the
 //     same kind, and host addresses by their bits;
 //   - IP ranges in a cidr.Table, which reports every containing prefix;
