@@ -17,10 +17,11 @@ fi
 echo "== unit tests (race detector on matcher and pipeline)"
 go test -race -count=1 ./matcher/... ./pipeline/...
 go test -count=1 ./...
-echo "== integration: enforcement against a scratch slapd on loopback"
+echo "== integration: enforcement and the LDAP directory against a scratch slapd on loopback"
 ldap_env=$(bash deploy/ldap.sh start)
 ldap_status=0
-(. "$ldap_env" && go test -count=1 -tags integration ./enforce/...) || ldap_status=$?
+(. "$ldap_env" && go test -count=1 -tags integration ./enforce/... ./pipeline/enrich/...) ||
+	ldap_status=$?
 bash deploy/ldap.sh stop
 [ "$ldap_status" -eq 0 ] || exit "$ldap_status"
 echo "== integration: ClickHouse sink, schema, retro-hunt queries and dashboards"

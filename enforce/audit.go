@@ -1,11 +1,13 @@
 package enforce
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -83,9 +85,10 @@ type AuditSink interface {
 // for appending only and synced after each Write, so the trail survives a
 // crash. Safe for concurrent use.
 type FileAudit struct {
-	mu  sync.Mutex
-	f   *os.File
-	buf bytes.Buffer
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	buf  bytes.Buffer
 }
 
 // OpenFileAudit opens (or creates, mode 0600) the audit file at path.
@@ -94,7 +97,53 @@ func OpenFileAudit(path string) (*FileAudit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open audit file: %w", err)
 	}
-	return &FileAudit{f: f}, nil
+	return &FileAudit{f: f, path: path}, nil
+}
+
+// TailReader is an audit sink that can measure its trail and read back
+// what was written after a point. The service records the trail's length
+// with every state it saves, and on start recovers from the tail the
+// actions a crash recorded in the trail but not in the state.
+type TailReader interface {
+	// AuditLen returns the length of the trail, in bytes.
+	AuditLen() (int64, error)
+	// ReadTail returns the records written at or after offset off.
+	ReadTail(off int64) ([]Record, error)
+}
+
+// AuditLen implements TailReader.
+func (a *FileAudit) AuditLen() (int64, error) {
+	fi, err := a.f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("stat audit file: %w", err)
+	}
+	return fi.Size(), nil
+}
+
+// ReadTail implements TailReader. A line that is not a record (the end of
+// a write a crash cut short) is skipped.
+func (a *FileAudit) ReadTail(off int64) ([]Record, error) {
+	f, err := os.Open(a.path)
+	if err != nil {
+		return nil, fmt.Errorf("read audit file: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read audit file: %w", err)
+	}
+	var out []Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var r Record
+		if json.Unmarshal(sc.Bytes(), &r) == nil {
+			out = append(out, r)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("read audit file: %w", err)
+	}
+	return out, nil
 }
 
 // Write appends recs as one write and syncs the file.
@@ -149,6 +198,28 @@ func (t *TeeAudit) Write(ctx context.Context, recs []Record) error {
 	}
 	return nil
 }
+
+// AuditLen implements TailReader when Primary does; otherwise it returns
+// ErrNoTail.
+func (t *TeeAudit) AuditLen() (int64, error) {
+	if tr, ok := t.Primary.(TailReader); ok {
+		return tr.AuditLen()
+	}
+	return 0, ErrNoTail
+}
+
+// ReadTail implements TailReader when Primary does; otherwise it returns
+// ErrNoTail.
+func (t *TeeAudit) ReadTail(off int64) ([]Record, error) {
+	if tr, ok := t.Primary.(TailReader); ok {
+		return tr.ReadTail(off)
+	}
+	return nil, ErrNoTail
+}
+
+// ErrNoTail is returned by a TeeAudit whose primary sink cannot be read
+// back.
+var ErrNoTail = errors.New("audit sink cannot be read back")
 
 // Close closes every sink.
 func (t *TeeAudit) Close() error {

@@ -1,6 +1,8 @@
 package enforce
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
@@ -29,7 +31,9 @@ type Finding struct {
 	MessageID  string `json:"message_id,omitempty"`
 }
 
-// FromVerdict returns the finding of v.
+// FromVerdict returns the finding of v. A verdict on a mail message gives
+// its message id and its first recipient as the mailbox; AppendFindings
+// gives one finding per recipient.
 func FromVerdict(v *verdict.Verdict) Finding {
 	f := Finding{
 		EventID:    v.EventID,
@@ -44,9 +48,35 @@ func FromVerdict(v *verdict.Verdict) Finding {
 		User:       v.User,
 		Host:       v.Host,
 		VIP:        v.VIP,
+		MessageID:  v.MessageID,
+	}
+	if v.MessageID != "" && len(v.Recipients) > 0 {
+		f.Mailbox = v.Recipients[0]
 	}
 	for _, fd := range v.Indicator.Feeds {
 		f.Feeds = append(f.Feeds, fd.Name)
 	}
 	return f
+}
+
+// AppendFindings appends the findings of v to dst: one per distinct
+// recipient mailbox when v is about a mail message delivered to several
+// (a quarantine acts on one mailbox), else the one FromVerdict gives. The
+// findings share their Feeds slice.
+func AppendFindings(dst []Finding, v *verdict.Verdict) []Finding {
+	f := FromVerdict(v)
+	dst = append(dst, f)
+	if f.MessageID == "" {
+		return dst
+	}
+	for i, r := range v.Recipients[min(1, len(v.Recipients)):] {
+		if slices.ContainsFunc(v.Recipients[:i+1], func(s string) bool {
+			return strings.EqualFold(s, r)
+		}) {
+			continue
+		}
+		f.Mailbox = r
+		dst = append(dst, f)
+	}
+	return dst
 }

@@ -192,11 +192,72 @@ func (s *Service) load() error {
 			s.auto[a.Adapter] = append(s.auto[a.Adapter], a.Auto)
 		}
 	}
-	for _, times := range s.auto {
-		slices.SortFunc(times, time.Time.Compare)
+	if n := s.recoverTail(snap); n > 0 {
+		s.log.Warn("actions recovered from the audit trail after a crash", logkey.Count, n)
 	}
+	s.rebuildAuto()
 	s.log.Info("enforcement state loaded", logkey.Count, len(s.actions), logkey.Live, len(s.live))
+	if _, ok := s.audit.(TailReader); ok {
+		// Record where the trail ends now, so that a crash before the
+		// first change is recovered from here.
+		s.saveLocked()
+	}
 	return nil
+}
+
+// recoverTail brings back the actions that the audit trail recorded after
+// the snapshot was taken: a crash between writing a proposal to the trail
+// and saving the state would otherwise lose them, and the verdict read
+// again after the restart would propose a second action for the same
+// target. It returns how many it brought back.
+func (s *Service) recoverTail(snap *Snapshot) int {
+	tr, ok := s.audit.(TailReader)
+	if !ok || snap.AuditLen == 0 {
+		return 0
+	}
+	recs, err := tr.ReadTail(snap.AuditLen)
+	if err != nil {
+		s.log.Warn("audit trail not read back; actions proposed just before a crash "+
+			"may be proposed again", logkey.Err, err)
+	}
+	n := 0
+	for i := range recs {
+		if a := s.fromRecord(&recs[i]); a != nil {
+			s.actions[a.ID] = a
+			s.live[liveKey(a.Target, a.Adapter)] = a.ID
+			n++
+		}
+	}
+	return n
+}
+
+// fromRecord returns the action a proposal record created, or nil when r
+// is no proposal or its action is known already.
+func (s *Service) fromRecord(r *Record) *Action {
+	if r.Event != EventProposed && r.Event != EventHeld || r.ActionID == "" ||
+		s.actions[r.ActionID] != nil || !r.State.IsLive() {
+		return nil
+	}
+	if _, ok := s.adapters[r.Adapter]; !ok {
+		return nil
+	}
+	if _, ok := s.live[liveKey(r.Target, r.Adapter)]; ok {
+		return nil
+	}
+	a := &Action{ID: r.ActionID, Target: r.Target, Adapter: r.Adapter, Rule: r.Rule,
+		State: r.State, Held: r.Event == EventHeld, Created: r.Time, Updated: r.Time, Hits: 1,
+		Expires: r.Expires}
+	_ = a.Mode.UnmarshalText([]byte(r.Mode)) // written by Mode.String
+	if r.Finding != nil {
+		a.Finding = *r.Finding
+	}
+	if a.Mode == ModeAutomatic && !a.Held {
+		a.Auto = r.Time
+	}
+	if a.State == StateQueued {
+		a.NextTry = r.Time
+	}
+	return a
 }
 
 func newID() string {
@@ -372,6 +433,13 @@ func (s *Service) auditFailed(now time.Time, err error, dropped int) Alert {
 func (s *Service) saveLocked() {
 	now := s.now()
 	snap := &Snapshot{PolicyBy: s.policyBy, PolicyAt: s.policyAt}
+	if tr, ok := s.audit.(TailReader); ok {
+		// Every audit write happens under s.mu, so the trail's length now
+		// is where this snapshot's records end.
+		if n, err := tr.AuditLen(); err == nil {
+			snap.AuditLen = n
+		}
+	}
 	if s.policyBy != "" {
 		p := s.policy
 		snap.Policy = &p

@@ -50,6 +50,10 @@ type Snapshot struct {
 	// PolicyBy and PolicyAt say who set it and when.
 	PolicyBy string    `json:"policy_by,omitempty"`
 	PolicyAt time.Time `json:"policy_at,omitzero"`
+	// AuditLen is the length of the audit trail, in bytes, when the
+	// snapshot was taken, if the audit sink is a TailReader: records past
+	// it are newer than the snapshot.
+	AuditLen int64 `json:"audit_len,omitempty"`
 }
 
 // Store keeps the Service's state across restarts. Load returns an empty

@@ -159,6 +159,11 @@ func (r *run) record(ctx context.Context, origin string, line []byte) error {
 	r.stats.Decoded++
 	r.stats.ByFormat[r.ev.Format]++
 	r.stats.SkippedValues += len(r.ev.Skipped)
+	if r.Enrich != nil {
+		// Every event, not only matching ones: a DHCP lease or a logon
+		// teaches who holds an address for the events after it.
+		r.Enrich.Learn(&r.ev, r.now)
+	}
 	r.batch = r.match.Verdicts(r.Engine.Load(), &r.ev, r.now, r.batch)
 	if len(r.batch) >= r.BatchSize {
 		return r.flush(ctx)

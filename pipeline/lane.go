@@ -58,6 +58,9 @@ func (l *lane) process(b *Batch) {
 			continue
 		}
 		decoded++
+		if l.cfg.Enrich != nil {
+			l.cfg.Enrich.Learn(&l.ev, now)
+		}
 		if l.cfg.Sightings != nil {
 			l.appendSightings(b, now)
 		}

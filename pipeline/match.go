@@ -74,10 +74,13 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 	return dst
 }
 
-// annotate sets a new verdict's priority and, with enrichment, who and
-// where it concerns.
+// annotate sets a new verdict's priority, the mail message it concerns
+// and, with enrichment, who and where it concerns. Hot path: the message
+// fields are copied, not allocated; verdicts of one event share its
+// Recipients.
 func (m *Match) annotate(ev *event.Event, v *verdict.Verdict) {
 	v.Priority = int(v.Severity)
+	v.MessageID, v.Recipients = ev.MessageID, ev.Recipients
 	if m.Enrich == nil {
 		return
 	}

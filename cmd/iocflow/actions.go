@@ -25,21 +25,45 @@ import (
 	"github.com/iocflow/iocflow/internal/logkey"
 )
 
+// Where the enforcement service of `iocflow run --config` takes its
+// verdicts from (enforcement.source).
+const (
+	sourceTopic     = "topic"
+	sourceInProcess = "in_process"
+)
+
 // enforcementConfig is the "enforcement" section of the config file: the
-// service's own keys, the API, and one list per adapter type.
+// service's own keys, where verdicts come from, the API, and one list per
+// adapter type.
 type enforcementConfig struct {
 	enforce.Config `yaml:",inline"`
-	API            api.Config         `yaml:"api"`
-	EDL            []edl.Config       `yaml:"edl"`
-	Webhooks       []webhook.Config   `yaml:"webhooks"`
-	PANOS          []panos.Config     `yaml:"panos"`
-	Umbrella       []umbrella.Config  `yaml:"umbrella"`
-	MSGraph        []msgraph.Config   `yaml:"msgraph"`
-	LDAP           []ldapgroup.Config `yaml:"ldap"`
+	// Source is where verdicts come from: "topic" reads
+	// sinks.verdict_topic.topic in a consumer group of its own, so that
+	// one enforcer sees the verdicts of every worker; "in_process" takes
+	// the verdicts of this worker's partitions only, as it writes them
+	// (single-worker deployments). Default "topic". `iocflow enforce`
+	// always reads the topic.
+	Source string `yaml:"source"`
+	// Group is the consumer group of the topic source. Default: the
+	// kafka.group followed by "-enforce".
+	Group    string             `yaml:"group"`
+	API      api.Config         `yaml:"api"`
+	EDL      []edl.Config       `yaml:"edl"`
+	Webhooks []webhook.Config   `yaml:"webhooks"`
+	PANOS    []panos.Config     `yaml:"panos"`
+	Umbrella []umbrella.Config  `yaml:"umbrella"`
+	MSGraph  []msgraph.Config   `yaml:"msgraph"`
+	LDAP     []ldapgroup.Config `yaml:"ldap"`
 }
 
-func (c *enforcementConfig) defaults() {
+func (c *enforcementConfig) defaults(workers string) {
 	c.Config.Defaults()
+	if c.Source == "" {
+		c.Source = sourceTopic
+	}
+	if c.Group == "" && workers != "" {
+		c.Group = workers + "-enforce"
+	}
 	c.API.Defaults()
 	for i := range c.EDL {
 		c.EDL[i].Defaults()
@@ -61,6 +85,10 @@ func (c *enforcementConfig) defaults() {
 // validate returns every problem of the section, with key paths.
 func (c *enforcementConfig) validate(prefix string) error {
 	errs := []error{c.Config.Validate(prefix), c.API.Validate(prefix + ".api")}
+	if c.Source != sourceTopic && c.Source != sourceInProcess {
+		errs = append(errs, fmt.Errorf("%s.source: want %s or %s, got %q", prefix,
+			sourceTopic, sourceInProcess, c.Source))
+	}
 	for i := range c.EDL {
 		errs = append(errs, c.EDL[i].Validate(fmt.Sprintf("%s.edl[%d]", prefix, i)))
 	}

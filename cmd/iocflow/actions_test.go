@@ -46,7 +46,7 @@ func TestEnforcementConfig_DecodesStrictly(t *testing.T) {
 		t.Fatalf("Decode: %v", err)
 	}
 	c := &fc.Enforcement
-	c.defaults()
+	c.defaults("workers")
 	if err := c.validate("enforcement"); err != nil {
 		t.Fatalf("validate: %v", err)
 	}

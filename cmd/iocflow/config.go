@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iocflow/iocflow/feeds/allowlist"
 	"github.com/iocflow/iocflow/feeds/schedule"
 	"github.com/iocflow/iocflow/feeds/upload"
 	"github.com/iocflow/iocflow/internal/config"
@@ -47,6 +48,7 @@ type fileConfig struct {
 	Profiling metrics.ProfilingConfig `yaml:"profiling"`
 	// Feeds lists the scheduled feeds (the top-level "feeds" key).
 	Feeds       schedule.Config    `yaml:",inline"`
+	Allowlist   allowlistConfig    `yaml:"allowlist"`
 	API         *apiConfig         `yaml:"api"`
 	Enforcement *enforcementConfig `yaml:"enforcement"`
 }
@@ -133,6 +135,24 @@ type apiConfig struct {
 	StateDir string `yaml:"state_dir"`
 }
 
+// allowlistConfig is the "allowlist" section: values the feeds side never
+// puts in force as indicators, whether a scheduled feed or an upload lists
+// them (the service's counterpart of `run --allowlist`).
+type allowlistConfig struct {
+	// Files are allowlist files, one entry per line (format in
+	// feeds/allowlist/README.md), read at start. Default none.
+	Files []string `yaml:"files"`
+	// Defaults keeps the shipped reserved, private and documentation
+	// address ranges and names in the list. Default true.
+	Defaults *bool `yaml:"defaults"`
+}
+
+// list builds the allowlist of the section.
+func (a *allowlistConfig) list() (*allowlist.List, error) {
+	o := allowOptions{files: a.Files, defaults: a.Defaults == nil || *a.Defaults}
+	return o.list()
+}
+
 // logConfig is the "log" section.
 type logConfig struct {
 	// Level is debug, info, warn or error. Default info; the --log-level
@@ -168,7 +188,7 @@ func (c *fileConfig) defaults() {
 		}
 	}
 	if c.Enforcement != nil {
-		c.Enforcement.defaults()
+		c.Enforcement.defaults(c.Kafka.Group)
 	}
 }
 
@@ -219,6 +239,11 @@ func (c *fileConfig) validate() error {
 	p.Nest("metrics", c.Metrics.Validate())
 	p.Nest("profiling", c.Profiling.Validate())
 	p.Nest("", c.Feeds.Validate(feedFormatNames()))
+	for i, path := range c.Allowlist.Files {
+		if _, err := allowlist.Load(path); err != nil {
+			p.Add(fmt.Sprintf("allowlist.files[%d]", i), "%v", err)
+		}
+	}
 	if c.API != nil {
 		p.Nest("api", c.API.Config.Validate())
 		if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
@@ -227,6 +252,9 @@ func (c *fileConfig) validate() error {
 	}
 	if c.Enforcement != nil {
 		p.Nest("", keyed(c.Enforcement.validate("enforcement")))
+		if c.Enforcement.Group == c.Kafka.Group {
+			p.Add("enforcement.group", "must differ from kafka.group %q", c.Kafka.Group)
+		}
 	}
 	return p.Err()
 }

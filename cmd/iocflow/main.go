@@ -68,6 +68,8 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		code, err = cmdKPI(ctx, args[1:], stdout, stderr)
 	case "actions":
 		code, err = cmdActions(ctx, args[1:], stdout, stderr)
+	case "enforce":
+		code, err = cmdEnforce(ctx, args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "iocflow", version)
 	case "help", "-h", "-help", "--help":
@@ -94,6 +96,7 @@ commands:
   hunt     look new indicators up in the observables stored in ClickHouse
   kpi      print the per-department KPIs kept in ClickHouse
   actions  list, approve, deny or release enforcement actions
+  enforce  run enforcement alone, fed from the verdict topic (--config FILE)
   version  print the version
 
 Run "iocflow <command> -h" for the flags of a command.

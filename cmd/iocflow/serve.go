@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg *fileConfig, logger *slog.Logger) error {
 			return err
 		}
 	}
-	s := &service{cfg: cfg, logger: logger, pipe: cfg.Pipeline}
+	s := &service{cfg: cfg, logger: logger, pipe: cfg.Pipeline, reg: reg}
 	defer s.stop()
 	if err := s.start(ctx); err != nil {
 		return err

@@ -138,7 +138,14 @@ func (d *deployment) start(t *testing.T) *worker {
 // ready.
 func startWorker(t *testing.T, configPath string) *worker {
 	t.Helper()
-	w := &worker{cmd: exec.Command(binary, "run", "--config", configPath),
+	return startProcess(t, "run", "--config", configPath)
+}
+
+// startProcess runs the binary with args (a command that serves the
+// operational endpoints) and waits until it is ready.
+func startProcess(t *testing.T, args ...string) *worker {
+	t.Helper()
+	w := &worker{cmd: exec.Command(binary, args...),
 		exited: make(chan error, 1), addrs: map[string]string{}}
 	stderr, err := w.cmd.StderrPipe()
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/iocflow/iocflow/internal/logkey"
 	"github.com/iocflow/iocflow/pipeline"
 	"github.com/iocflow/iocflow/sinks/kafkatopic"
@@ -15,9 +17,12 @@ import (
 // enrichment and sighting sink, enforcement and the feeds side. They stop
 // in the reverse order of their start, after the consumer has drained.
 type service struct {
-	cfg     *fileConfig
-	logger  *slog.Logger
-	pipe    pipeline.Config // cfg.Pipeline with Enrich and Sightings set
+	cfg    *fileConfig
+	logger *slog.Logger
+	pipe   pipeline.Config // cfg.Pipeline with Enrich and Sightings set
+	// reg receives the metrics of parts that have their own (the verdict
+	// consumer of enforcement).
+	reg     prometheus.Registerer
 	outputs []pipeline.Output
 	stops   []func() error
 }
@@ -92,8 +97,10 @@ func (s *service) startEnrich() error {
 }
 
 // startEnforcement starts the enforcement service when the section has
-// rules, with ClickHouse's audit copy when configured, and makes it a
-// verdict output: in-process, it sees the verdicts of this worker.
+// rules, with ClickHouse's audit copy when configured. With source
+// "in_process" the service is a verdict output and sees this worker's
+// verdicts; with "topic" (the default) it reads the verdict topic in its
+// own consumer group, and so sees every worker's.
 func (s *service) startEnforcement(ch *chParts) error {
 	c := s.cfg.Enforcement
 	if c == nil || len(c.Policy.Rules) == 0 {
@@ -105,10 +112,19 @@ func (s *service) startEnforcement(ch *chParts) error {
 		cancel()
 		return err
 	}
-	s.outputs = append(s.outputs, pipeline.Output{Name: "enforcement", Sink: svc})
+	if c.Source == sourceInProcess {
+		s.outputs = append(s.outputs, pipeline.Output{Name: "enforcement", Sink: svc})
+		s.onStop(func() error {
+			cancel()
+			return wait()
+		})
+		return nil
+	}
+	stopVerdicts := runVerdicts(newVerdicts(s.cfg, svc, s.reg, s.logger))
 	s.onStop(func() error {
+		err := stopVerdicts()
 		cancel()
-		return wait()
+		return errors.Join(err, wait())
 	})
 	return nil
 }

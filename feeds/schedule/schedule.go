@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/iocflow/iocflow/feeds"
+	"github.com/iocflow/iocflow/feeds/allowlist"
 	"github.com/iocflow/iocflow/feeds/store"
 	"github.com/iocflow/iocflow/internal/logkey"
 )
@@ -41,6 +42,10 @@ import (
 // confirmations is how many refreshes in a row must bring the same
 // collapsed content before it is accepted as a real shrink.
 const confirmations = 3
+
+// maxReasonLines bounds the lines a refresh logs about what the allowlist
+// suppressed, one per entry that did; the refresh line has the total.
+const maxReasonLines = 10
 
 // maxFetchTime bounds one refresh; a shorter interval bounds it further.
 const maxFetchTime = 10 * time.Minute
@@ -53,6 +58,8 @@ type Scheduler struct {
 	store   *store.Store
 	client  *http.Client
 	log     *slog.Logger
+	// allow, when set, keeps its values out of every refresh.
+	allow *allowlist.List
 }
 
 // feed is the state of one scheduled feed.
@@ -109,6 +116,12 @@ func New(cfg Config, formats []feeds.Format, st *store.Store, client *http.Clien
 	}
 	return s
 }
+
+// SetAllowlist makes every later refresh drop the indicators l covers
+// before the store sees them; each refresh reports how many it dropped and
+// why. Call it before Run; l must not change afterwards. Nil filters
+// nothing.
+func (s *Scheduler) SetAllowlist(l *allowlist.List) { s.allow = l }
 
 // Run refreshes every feed at once and then each on its interval, until
 // ctx is done. Failures are logged and counted in the feed's Status; Run
@@ -172,8 +185,12 @@ type Report struct {
 	Indicators, Rejected    int
 	Added, Updated, Removed int
 	NotEnforced             int
-	Format                  string
-	Duration                time.Duration
+	// Suppressed is the number of indicators the allowlist kept out, and
+	// SuppressedBy says by which entries, with an example each.
+	Suppressed   int
+	SuppressedBy []allowlist.Suppressed
+	Format       string
+	Duration     time.Duration
 }
 
 // Refresh refreshes the named feed now and reports what changed. It
@@ -218,8 +235,12 @@ func (s *Scheduler) record(f *feed, st *Status, rep Report, err error) {
 		log.LogAttrs(context.Background(), slog.LevelInfo, "feed refreshed",
 			slog.Int(logkey.Count, rep.Indicators), slog.Int(logkey.Added, rep.Added),
 			slog.Int(logkey.Updated, rep.Updated), slog.Int(logkey.Removed, rep.Removed),
-			slog.Int(logkey.Rejected, rep.Rejected), slog.String(logkey.Format, rep.Format),
-			slog.Duration(logkey.Duration, rep.Duration))
+			slog.Int(logkey.Rejected, rep.Rejected), slog.Int(logkey.Suppressed, rep.Suppressed),
+			slog.String(logkey.Format, rep.Format), slog.Duration(logkey.Duration, rep.Duration))
+		for _, sp := range rep.SuppressedBy[:min(len(rep.SuppressedBy), maxReasonLines)] {
+			log.LogAttrs(context.Background(), slog.LevelInfo, "indicators suppressed by allowlist",
+				slog.String(logkey.Reason, sp.Reason), slog.Int(logkey.Count, sp.Count))
+		}
 	case errors.Is(err, ErrNotModified):
 		st.LastSuccess, st.Failures, st.LastError = st.LastAttempt, 0, ""
 		log.Debug("feed not modified")
@@ -260,8 +281,17 @@ func (s *Scheduler) attempt(ctx context.Context, f *feed) (Report, error) {
 	case err != nil:
 		return Report{}, err
 	}
-	rep := Report{Indicators: len(res.Indicators), Rejected: len(res.Rejects),
-		NotEnforced: len(res.NotEnforced), Format: res.Format}
+	rep := Report{Rejected: len(res.Rejects), NotEnforced: len(res.NotEnforced),
+		Format: res.Format}
+	if s.allow != nil {
+		var kept []*feeds.Result
+		kept, rep.SuppressedBy = s.allow.Filter([]*feeds.Result{res})
+		res = kept[0]
+		for _, sp := range rep.SuppressedBy {
+			rep.Suppressed += sp.Count
+		}
+	}
+	rep.Indicators = len(res.Indicators)
 	if reason := s.collapsed(f, len(res.Indicators), sum); reason != "" {
 		return rep, &RefusedError{Reason: reason}
 	}

@@ -179,12 +179,8 @@ func list(s string) []string {
 	return out
 }
 
-// Source is where a directory comes from: a file (FileSource) or, once it
-// exists, LDAP.
-//
-// TODO(#6): LDAP source (search base, filter, attribute map for
-// department, memberOf and a VIP group); cost: sites with only LDAP must
-// export a CSV for enrichment.
+// Source is where a directory comes from: a file (FileSource) or an LDAP
+// server (LDAPSource).
 type Source interface {
 	// Load returns the current directory and a version that changes when
 	// the content changes (a file's modification time and size).

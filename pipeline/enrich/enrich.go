@@ -148,6 +148,24 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
+// Learn records the address binding ev states (ev.Binding: a DHCP lease,
+// a logon from an address), if any, as of the event's time, or at (the
+// batch time) when it has none. Only addresses in the internal ranges are
+// kept, since only those are looked up. Call it for every decoded event,
+// before Event. Hot path: an event without a binding returns at once and
+// allocates nothing; one with a binding costs one small allocation.
+func (e *Enricher) Learn(ev *event.Event, at time.Time) {
+	b := &ev.Binding
+	if e.Bindings == nil || !b.IP.IsValid() || b.User == "" && b.Host == "" ||
+		!e.isInternal(b.IP) {
+		return
+	}
+	if !ev.Time.IsZero() {
+		at = ev.Time
+	}
+	e.Bindings.Learn(b.IP, b.User, b.Host, at)
+}
+
 // internalAddr returns the first address observable of ev inside the
 // internal ranges.
 func (e *Enricher) internalAddr(ev *event.Event) (netip.Addr, bool) {
@@ -159,13 +177,21 @@ func (e *Enricher) internalAddr(ev *event.Event) (netip.Addr, bool) {
 		if err != nil {
 			continue
 		}
-		for _, p := range e.cfg.Internal {
-			if p.Contains(a) {
-				return a, true
-			}
+		if e.isInternal(a) {
+			return a, true
 		}
 	}
 	return netip.Addr{}, false
+}
+
+func (e *Enricher) isInternal(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range e.cfg.Internal {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Annotation is what a verdict carries about who is affected and where

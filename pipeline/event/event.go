@@ -70,8 +70,9 @@ type Event struct {
 	// brackets included; empty when the record names no message.
 	MessageID string
 	// Recipients are the mailboxes the message named by MessageID was
-	// delivered to, canonical (lower case). Reset drops the slice rather
-	// than reusing it, so a verdict may keep it after the event is reused.
+	// delivered to, canonical as email observables are (domain in lower
+	// case), each once. Reset drops the slice rather than reusing it, so a
+	// verdict may keep it after the event is reused.
 	Recipients []string
 }
 

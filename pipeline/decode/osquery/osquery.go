@@ -18,6 +18,7 @@
 package osquery
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
@@ -55,6 +56,9 @@ func (Decoder) Decode(data []byte, ev *event.Event) error {
 	case obj.Has(m, "columns"):
 		ev.Kind = name + "/" + obj.Str(m, "action")
 		row(ev, obj.Get(m, "columns"), "columns.", dns)
+		if strings.Contains(name, "logged_in_users") && obj.Str(m, "action") != "removed" {
+			bindLogin(ev, obj.Get(m, "columns"))
+		}
 	case obj.Has(m, "snapshot"):
 		ev.Kind = name + "/snapshot"
 		for _, r := range obj.List(m, "snapshot") {
@@ -141,6 +145,23 @@ func row(ev *event.Event, r any, prefix string, dns bool) {
 			extract.Add(ev, t, v, field)
 		}
 	}
+}
+
+// bindLogin records who logged in from where: a logged_in_users row of a
+// user session whose host column is an address binds that address to the
+// user, for enrichment to learn. The row's machine is where the session
+// landed, not the address's host, so no host is bound.
+func bindLogin(ev *event.Event, r any) {
+	cols, ok := r.(obj.Map)
+	if !ok || obj.Text(cols["type"]) != "user" {
+		return
+	}
+	a, err := netip.ParseAddr(obj.Text(cols["host"]))
+	user := obj.Text(cols["user"])
+	if err != nil || user == "" {
+		return
+	}
+	ev.Binding = event.Binding{IP: a.Unmap(), User: user}
 }
 
 func sortedKeys(m obj.Map) []string {

@@ -59,3 +59,34 @@ func TestDecoder_Rejects(t *testing.T) {
 func FuzzDecoder(f *testing.F) { dt.FuzzDecoder(f, Decoder{}, files...) }
 
 func BenchmarkDecoder(b *testing.B) { dt.BenchLines(b, Decoder{}, files...) }
+
+func TestDecoder_LoggedInUsersBinding(t *testing.T) {
+	rec := func(action, typ, host string) string {
+		return `{"name":"pack_it_logged_in_users","hostIdentifier":"bastion-1",` +
+			`"unixTime":1700000000,"action":"` + action + `","columns":{"type":"` + typ +
+			`","user":"alice","tty":"pts/0","host":"` + host + `","time":"1700000000"}}`
+	}
+	cases := []struct {
+		name, rec, want string
+	}{
+		{"remote session binds the address", rec("added", "user", "10.1.2.3"), "10.1.2.3 alice"},
+		{"mapped address is unmapped", rec("added", "user", "::ffff:10.1.2.3"), "10.1.2.3 alice"},
+		{"ended session binds nothing", rec("removed", "user", "10.1.2.3"), ""},
+		{"console session has no address", rec("added", "user", "tty1"), ""},
+		{"system entries bind nothing", rec("added", "boot_time", "10.1.2.3"), ""},
+	}
+	for _, c := range cases {
+		var ev event.Event
+		if err := (Decoder{}).Decode([]byte(c.rec), &ev); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := ""
+		if !ev.Binding.IsZero() {
+			got = ev.Binding.IP.String() + " " + ev.Binding.User
+		}
+		if got != c.want || ev.Binding.Host != "" {
+			t.Errorf("%s: binding %q (host %q), want %q and no host", c.name, got,
+				ev.Binding.Host, c.want)
+		}
+	}
+}

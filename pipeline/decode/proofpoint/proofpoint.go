@@ -10,6 +10,7 @@ package proofpoint
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
@@ -120,6 +121,7 @@ func message(m obj.Map, ev *event.Event) error {
 	if r := obj.Strs(m, "recipient"); len(r) > 0 {
 		ev.User = r[0]
 	}
+	mail(ev, obj.Str(m, "messageID"), "recipient", "toAddresses")
 	extract.Add(ev, ioc.Text, obj.Str(m, "subject"), "subject")
 	for _, p := range obj.List(m, "messageParts") {
 		extract.Add(ev, ioc.FileName, obj.Base(obj.Str(p, "filename")), "messageParts.filename")
@@ -156,7 +158,28 @@ func click(m obj.Map, ev *event.Event) error {
 	extract.AddEmail(ev, obj.Str(m, "recipient"), "recipient")
 	extract.Add(ev, ioc.UserAgent, obj.Str(m, "userAgent"), "userAgent")
 	ev.User = obj.Str(m, "recipient")
+	mail(ev, obj.Str(m, "messageID"), "recipient")
 	return nil
+}
+
+// mail sets the message id and the recipients: the canonical addresses
+// added from the first of fields that has any (the envelope recipients
+// before the To header, which may name lists and people it was not
+// delivered to).
+func mail(ev *event.Event, id string, fields ...string) {
+	if ev.MessageID = strings.TrimSpace(id); ev.MessageID == "" {
+		return
+	}
+	for _, f := range fields {
+		for _, o := range ev.Observables {
+			if o.Type == ioc.Email && o.Field == f && !slices.Contains(ev.Recipients, o.Value) {
+				ev.Recipients = append(ev.Recipients, o.Value)
+			}
+		}
+		if len(ev.Recipients) > 0 {
+			return
+		}
+	}
 }
 
 // Split walks a SIEM API response page and calls yield with each record

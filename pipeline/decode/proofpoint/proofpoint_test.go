@@ -3,6 +3,7 @@ package proofpoint
 import (
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,6 +120,40 @@ func BenchmarkDecoder(b *testing.B) {
 		for _, r := range recs {
 			ev.Reset()
 			_ = (Decoder{}).Decode(r, &ev)
+		}
+	}
+}
+
+// TestDecoder_MailFacts: a message names its id and its envelope
+// recipients (the To header only when there are none); a click names the
+// message clicked in and the one recipient.
+func TestDecoder_MailFacts(t *testing.T) {
+	cases := []struct {
+		name, kind, rec, wantID string
+		want                    []string
+	}{
+		{"delivered", MessageDelivered, `{"messageTime":"2026-03-02T08:00:00Z","GUID":"g1",` +
+			`"messageID":"<a1b2@mail.evil.example>","recipient":["bob@corp.example",` +
+			`"carol@Corp.Example","bob@corp.example"],"toAddresses":["all@corp.example"]}`,
+			"<a1b2@mail.evil.example>", []string{"bob@corp.example", "carol@corp.example"}},
+		{"to header only", Message, `{"messageTime":"2026-03-02T08:00:00Z",` +
+			`"messageID":"<c3@evil.example>","toAddresses":["dave@corp.example"]}`,
+			"<c3@evil.example>", []string{"dave@corp.example"}},
+		{"click", ClickPermitted, `{"clickTime":"2026-03-02T09:00:00Z",` +
+			`"url":"http://evil.example/",` +
+			`"messageID":"<a1b2@mail.evil.example>","recipient":"bob@corp.example"}`,
+			"<a1b2@mail.evil.example>", []string{"bob@corp.example"}},
+		{"no message id", Message, `{"messageTime":"2026-03-02T08:00:00Z",` +
+			`"messageID":"","recipient":["bob@corp.example"]}`, "", nil},
+	}
+	for _, c := range cases {
+		var ev event.Event
+		if err := DecodeKind([]byte(c.rec), c.kind, &ev); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if ev.MessageID != c.wantID || !slices.Equal(ev.Recipients, c.want) {
+			t.Errorf("%s: message %q recipients %q, want %q %q", c.name, ev.MessageID,
+				ev.Recipients, c.wantID, c.want)
 		}
 	}
 }

@@ -1,8 +1,11 @@
 package suricata
 
 import (
+	"slices"
+
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/pipeline/decode/extract"
+	"github.com/iocflow/iocflow/pipeline/event"
 )
 
 // dns reads the dns object of all three EVE generations: v1 and v2 carry
@@ -411,8 +414,9 @@ func (st *state) mailbox(field string) {
 	}
 }
 
-// email reads the parsed message headers of the email object.
-func (st *state) email() {
+// email reads the parsed message headers of the email object; the
+// Message-ID is logged in extended mode only.
+func (st *state) email(ev *event.Event) {
 	sc := &st.sc
 	if !sc.Enter() {
 		return
@@ -437,8 +441,29 @@ func (st *state) email() {
 			if b, _ := sc.Str(); len(b) > 0 {
 				extract.Text(st.ad.Ev, string(b), "email.subject")
 			}
+		case "message_id":
+			if b, _ := sc.Str(); !extract.IsMissing(b) {
+				ev.MessageID = st.ar.String(trimSpace(b))
+			}
 		default:
 			sc.Skip()
+		}
+	}
+}
+
+// recipients sets the recipients of a record that names a message: the
+// envelope's RCPT TO addresses, else the To and Cc headers. It allocates
+// the slice, once per such record.
+func recipients(ev *event.Event) {
+	for _, fields := range [][2]string{{"smtp.rcpt_to", ""}, {"email.to", "email.cc"}} {
+		for _, o := range ev.Observables {
+			if o.Type == ioc.Email && (o.Field == fields[0] || o.Field == fields[1]) &&
+				!slices.Contains(ev.Recipients, o.Value) {
+				ev.Recipients = append(ev.Recipients, o.Value)
+			}
+		}
+		if len(ev.Recipients) > 0 {
+			return
 		}
 	}
 }

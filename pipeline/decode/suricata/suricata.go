@@ -94,6 +94,9 @@ func (st *state) decode(data []byte, ev *event.Event) error {
 	if st.kind == "" {
 		return decode.NewError(FormatName, decode.NoOffset, "no event_type")
 	}
+	if ev.MessageID != "" {
+		recipients(ev)
+	}
 	ev.Format = FormatName
 	ev.Kind = st.kind
 	ev.ID = st.hashID(data)
@@ -146,7 +149,9 @@ func (st *state) top(key []byte, ev *event.Event) error {
 	case "smtp":
 		st.smtp()
 	case "email":
-		st.email()
+		st.email(ev)
+	case "dhcp":
+		st.dhcp(ev)
 	default:
 		sc.Skip()
 	}

@@ -4,6 +4,9 @@
 // module or the Elastic ingest pipeline). Both are read when both are
 // present; fields are named by their path in the record.
 //
+// Records of the Security channel with event id 4624 (an account logged
+// on) are read too, as format LogonFormat: see logon.go.
+//
 // Event ids read: 1 process creation (image, command line, hashes, parent),
 // 3 network connection, 8 remote thread, 11/23/26 file create and delete,
 // 12/13/14 registry, 22 DNS query with its answers, and the image and
@@ -45,6 +48,9 @@ func (Decoder) Decode(data []byte, ev *event.Event) error {
 	m, err := obj.Parse(FormatName, data)
 	if err != nil {
 		return err
+	}
+	if isLogon(m) {
+		return logon(m, data, ev)
 	}
 	if !isSysmon(m) {
 		return decode.NewError(FormatName, decode.NoOffset,
