@@ -267,11 +267,12 @@ func newID() string {
 }
 
 // Write takes a batch of verdicts, so that a Service can be handed to the
-// pipeline as a sink. See Submit.
+// pipeline as a sink: one finding per verdict, or per recipient mailbox of
+// a mail message (AppendFindings). See Submit.
 func (s *Service) Write(ctx context.Context, batch []verdict.Verdict) error {
-	fs := make([]Finding, len(batch))
+	fs := make([]Finding, 0, len(batch))
 	for i := range batch {
-		fs[i] = FromVerdict(&batch[i])
+		fs = AppendFindings(fs, &batch[i])
 	}
 	return s.Submit(ctx, fs)
 }

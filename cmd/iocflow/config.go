@@ -27,6 +27,7 @@ import (
 	"github.com/iocflow/iocflow/pipeline/decode/suricata"
 	"github.com/iocflow/iocflow/pipeline/decode/sysmon"
 	"github.com/iocflow/iocflow/pipeline/decode/wildfire"
+	"github.com/iocflow/iocflow/pipeline/enrich"
 	"github.com/iocflow/iocflow/pipeline/kafka"
 	"github.com/iocflow/iocflow/sinks/clickhouse"
 	"github.com/iocflow/iocflow/sinks/kafkatopic"
@@ -121,6 +122,13 @@ type enrichConfig struct {
 	// Reload is how often the directory file is checked for a change.
 	// Default 30s.
 	Reload config.Duration `yaml:"reload"`
+	// LDAP reads the directory from an LDAP or Active Directory server
+	// instead of a file; see pipeline/enrich's README for its keys.
+	LDAP *enrich.LDAPConfig `yaml:"ldap"`
+	// BindingTTL is how long an address stays bound to the user and host
+	// that DHCP, logon and session telemetry named. Default 8h; 0s turns
+	// learning off.
+	BindingTTL *config.Duration `yaml:"binding_ttl"`
 }
 
 // apiConfig is the "api" section: the indicator upload API and where the
@@ -205,11 +213,18 @@ func (e *enrichConfig) defaults() {
 	if e.Reload == 0 {
 		e.Reload = config.Duration(30 * time.Second)
 	}
+	if e.LDAP != nil {
+		e.LDAP.Defaults()
+	}
+	if e.BindingTTL == nil {
+		ttl := config.Duration(8 * time.Hour)
+		e.BindingTTL = &ttl
+	}
 }
 
 // enabled reports whether the section asks for enrichment.
 func (e *enrichConfig) enabled() bool {
-	return e.Directory != "" || e.GeoIPCountry != "" || e.GeoIPASN != ""
+	return e.Directory != "" || e.GeoIPCountry != "" || e.GeoIPASN != "" || e.LDAP != nil
 }
 
 // validate returns every problem of the file, each with its key path.
@@ -277,6 +292,12 @@ func (e *enrichConfig) validate() error {
 	}
 	if e.Reload.D() < time.Second {
 		p.Add("reload", "must be at least 1s, got %v", e.Reload.D())
+	}
+	if e.LDAP != nil {
+		if e.Directory != "" {
+			p.Add("ldap", "give a directory file or an LDAP server, not both")
+		}
+		p.Nest("", keyed(e.LDAP.Validate("ldap")))
 	}
 	return p.Err()
 }
@@ -380,6 +401,7 @@ func formatDecoder(format string, m jsonmap.Mapping) (dec decode.Decoder, ok boo
 			{Marker: []byte("CEF:"), Decoder: cef.Decoder{}},
 			{Marker: []byte("LEEF:"), Decoder: leef.Decoder{}},
 			{Marker: []byte("Microsoft-Windows-Sysmon"), Decoder: sysmon.Decoder{}},
+			{Marker: []byte("Microsoft-Windows-Security-Auditing"), Decoder: sysmon.Decoder{}},
 			{Marker: []byte(`"calendarTime"`), Decoder: osquery.Decoder{}},
 			{Marker: []byte(`"threatsInfoMap"`), Decoder: proofpoint.Decoder{}},
 			{Marker: []byte(`"clickTime"`), Decoder: proofpoint.Decoder{}},

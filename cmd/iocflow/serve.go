@@ -218,7 +218,8 @@ func cmdFeedsPublish(ctx context.Context, args []string, stdout, stderr io.Write
 // indicator topic; it returns the number of changes published.
 func publishFeeds(ctx context.Context, cfg *fileConfig, paths []string,
 	logger *slog.Logger) (int, error) {
-	l, err := loadFeeds(paths)
+	l, err := loadFeedsAllowing(paths, allowOptions{files: cfg.Allowlist.Files,
+		defaults: cfg.Allowlist.Defaults == nil || *cfg.Allowlist.Defaults})
 	if err != nil {
 		return 0, err
 	}

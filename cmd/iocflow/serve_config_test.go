@@ -177,3 +177,28 @@ func TestFormatDecoder_EveryListedFormat(t *testing.T) {
 		t.Error("formatDecoder accepted xml")
 	}
 }
+
+func TestLoadConfig_EnrichLDAPAndBindings(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, section string
+		wants         []string
+	}{
+		{"ldap and a file together", "enrich:\n  directory: dir.csv\n  ldap:\n" +
+			"    url: ldaps://dc.corp.zz:636\n    bind_dn: cn=reader,dc=corp,dc=zz\n" +
+			"    bind_password_env: LDAP_PW\n    base_dn: dc=corp,dc=zz\n",
+			[]string{"enrich.ldap: give a directory file or an LDAP server, not both"}},
+		{"ldap problems keep their paths", "enrich:\n  ldap:\n    url: http://dc\n",
+			[]string{"enrich.ldap.url", "enrich.ldap.bind_dn"}},
+		{"negative binding ttl", "enrich:\n  binding_ttl: -1h\n",
+			[]string{"enrich.binding_ttl (line", "negative"}},
+	}
+	for _, c := range cases {
+		_, err := loadConfig(writeConfig(t, serviceBase+c.section))
+		for _, w := range c.wants {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %v, want it to name %q", c.name, err, w)
+			}
+		}
+	}
+}

@@ -187,13 +187,18 @@ func TestService_EnforcerFedByTwoWorkers(t *testing.T) {
 			t.Fatalf("partitions not spread over both workers within 30s: %d and %d",
 				a.partitions(t), b.partitions(t))
 		}
-		d.produce(t, 900000, 8, warmIP)
 		time.Sleep(100 * time.Millisecond)
 	}
+	d.produce(t, 900000, 8, warmIP)
 	if !e.eventually([]string{warmIP}, 20*time.Second) {
 		t.Fatalf("warm-up address not listed within 20s; enforcer read %v verdicts, "+
-			"skipped %v; workers wrote %v", enf.metric(t, "ioc_kafka_verdicts_read_total"),
+			"skipped %v; workers read %v events, matched %v, wrote %v",
+			enf.metric(t, "ioc_kafka_verdicts_read_total"),
 			enf.metric(t, "ioc_kafka_verdict_rejects_total"),
+			a.metric(t, "ioc_pipeline_events_total", `stage="read"`)+
+				b.metric(t, "ioc_pipeline_events_total", `stage="read"`),
+			a.metric(t, "ioc_pipeline_events_total", `stage="matched"`)+
+				b.metric(t, "ioc_pipeline_events_total", `stage="matched"`),
 			a.metric(t, "ioc_pipeline_verdicts_total", `stage="written"`)+
 				b.metric(t, "ioc_pipeline_verdicts_total", `stage="written"`))
 	}

@@ -22,8 +22,19 @@ func (e *enrichConfig) newEnricher(logger *slog.Logger) (*enrich.Enricher, error
 		return nil, fmt.Errorf("enrich.internal: %w", err)
 	}
 	var src enrich.Source
-	if e.Directory != "" {
+	switch {
+	case e.Directory != "":
 		src = enrich.FileSource{Path: e.Directory}
+	case e.LDAP != nil:
+		ldapSrc, err := enrich.NewLDAPSource(*e.LDAP)
+		if err != nil {
+			return nil, fmt.Errorf("enrich.ldap: %w", err)
+		}
+		src = ldapSrc
+	}
+	var bindings *enrich.Bindings
+	if e.BindingTTL != nil && e.BindingTTL.D() > 0 {
+		bindings = enrich.NewBindings(e.BindingTTL.D())
 	}
 	var geo *enrich.GeoDB
 	if e.GeoIPCountry != "" || e.GeoIPASN != "" {
@@ -33,7 +44,7 @@ func (e *enrichConfig) newEnricher(logger *slog.Logger) (*enrich.Enricher, error
 	}
 	cfg := enrich.Config{Internal: internal, CriticalGroups: e.CriticalGroups,
 		Reload: e.Reload.D()}
-	en, err := enrich.New(cfg, src, nil, geo,
+	en, err := enrich.New(cfg, src, bindings, geo,
 		logger.With(logkey.Component, "pipeline/enrich"))
 	if err != nil {
 		if geo != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/iocflow/iocflow/feeds"
+	"github.com/iocflow/iocflow/feeds/allowlist"
 	"github.com/iocflow/iocflow/feeds/schedule"
 	"github.com/iocflow/iocflow/feeds/store"
 	"github.com/iocflow/iocflow/feeds/upload"
@@ -57,6 +58,11 @@ func startFeeds(ctx context.Context, cfg *fileConfig, ch *chParts,
 		hunter = newArrivalHunter(f.pub, ch)
 		pub = hunter
 	}
+	allow, err := cfg.Allowlist.list()
+	if err != nil {
+		f.pub.Close()
+		return nil, fmt.Errorf("allowlist: %w", err)
+	}
 	st, err := newFeedStore(cfg, pub)
 	if err != nil {
 		f.pub.Close()
@@ -66,7 +72,7 @@ func startFeeds(ctx context.Context, cfg *fileConfig, ch *chParts,
 	log.Info("feeds restored from the indicator topic", logkey.Topic, cfg.Kafka.IndicatorTopic,
 		logkey.Count, current.Len())
 	if cfg.API != nil {
-		if err := f.listen(cfg.API, st, logger); err != nil {
+		if err := f.listen(cfg.API, st, allow, logger); err != nil {
 			f.pub.Close()
 			return nil, err
 		}
@@ -75,6 +81,7 @@ func startFeeds(ctx context.Context, cfg *fileConfig, ch *chParts,
 	f.stop = cancel
 	sched := schedule.New(cfg.Feeds, feedFormats, st, nil,
 		logger.With(logkey.Component, "feeds/schedule"))
+	sched.SetAllowlist(allow)
 	f.wait.Go(func() { _ = sched.Run(runCtx) })
 	if hunter != nil {
 		f.wait.Go(func() { _ = hunter.Run(runCtx) })
@@ -93,7 +100,8 @@ func newFeedStore(cfg *fileConfig, pub feeds.Publisher) (*store.Store, error) {
 }
 
 // listen starts the upload API on its own listener.
-func (f *feedsSide) listen(c *apiConfig, st *store.Store, logger *slog.Logger) error {
+func (f *feedsSide) listen(c *apiConfig, st *store.Store, allow *allowlist.List,
+	logger *slog.Logger) error {
 	tokens, err := upload.LoadTokens(c.TokensFile, os.Getenv(upload.TokensEnv))
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -103,7 +111,9 @@ func (f *feedsSide) listen(c *apiConfig, st *store.Store, logger *slog.Logger) e
 	if err != nil {
 		return fmt.Errorf("api: listen: %w", err)
 	}
-	f.srv = &http.Server{Handler: upload.New(c.Config, tokens, st, log),
+	h := upload.New(c.Config, tokens, st, log)
+	h.SetAllowlist(allow)
+	f.srv = &http.Server{Handler: h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {

@@ -91,6 +91,7 @@ sinks:
     hunt_on_arrival: true
     hunt_window: 1d
 metrics: {listen: "127.0.0.1:0"}
+allowlist: {defaults: false}   # the test uploads a documentation address
 api: {listen: "127.0.0.1:0", tokens_file: %[6]s/upload-tokens, state_dir: %[6]s/state}
 enforcement:
   state_file: %[6]s/enforce.json

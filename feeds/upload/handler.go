@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iocflow/iocflow/feeds"
+	"github.com/iocflow/iocflow/feeds/allowlist"
 	"github.com/iocflow/iocflow/feeds/ioc"
 	"github.com/iocflow/iocflow/feeds/list"
 	"github.com/iocflow/iocflow/feeds/schedule"
@@ -42,6 +43,8 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	stats   Stats
+	// allow, when set, keeps its values out of every upload.
+	allow *allowlist.List
 }
 
 // Stats counts what the API did, for the metrics the caller exports.
@@ -71,6 +74,12 @@ func New(cfg Config, tokens *Tokens, st *store.Store, logger *slog.Logger) *Hand
 	h.mux.Handle("DELETE /api/v1/indicators/{id...}", h.auth(RoleCurator, h.delete))
 	return h
 }
+
+// SetAllowlist makes every later upload drop the indicators l covers
+// before the store sees them; the answer lists each with the entry's
+// reason. Call it before serving; l must not change afterwards. Nil
+// filters nothing.
+func (h *Handler) SetAllowlist(l *allowlist.List) { h.allow = l }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
@@ -116,6 +125,10 @@ type UploadResponse struct {
 	// Rejected lists every record that was not accepted, with why.
 	Rejected    []Rejected `json:"rejected"`
 	NotEnforced []Rejected `json:"not_enforced,omitempty"`
+	// Suppressed lists the values the allowlist kept out, with the entry
+	// that did (its reason); they are not in force and not counted as
+	// accepted.
+	Suppressed []Rejected `json:"suppressed,omitempty"`
 }
 
 // Accepted is one indicator an upload gave.
@@ -149,11 +162,13 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 			in.Sources[i].Modified = now
 		}
 	}
+	suppressed := h.suppress(res)
 	resp := newUploadResponse(res)
+	resp.Suppressed = suppressed
 	h.stats.Rejected.Add(int64(len(res.Rejects)))
 	if len(res.Indicators) == 0 {
 		status := http.StatusUnprocessableEntity
-		if len(res.Rejects) == 0 {
+		if len(res.Rejects) == 0 && len(suppressed) == 0 {
 			status = http.StatusBadRequest
 			resp.Rejected = []Rejected{{Position: "body", Reason: "no indicators"}}
 		}
@@ -172,8 +187,37 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "indicators uploaded",
 		slog.String(logkey.Feed, FeedName), slog.String(logkey.Format, res.Format),
 		slog.Int(logkey.Count, resp.Accepted), slog.Int("rejected", len(resp.Rejected)),
+		slog.Int(logkey.Suppressed, len(resp.Suppressed)),
 		slog.Int("added", resp.Added), slog.Int("updated", resp.Updated))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// suppress drops from res the indicators the allowlist covers and returns
+// them, each with the value as uploaded and the entry's reason.
+func (h *Handler) suppress(res *feeds.Result) []Rejected {
+	if h.allow == nil {
+		return nil
+	}
+	var out []Rejected
+	kept := res.Indicators[:0]
+	for _, in := range res.Indicators {
+		reason, ok := h.allow.Allows(in.Type, in.Value)
+		if !ok {
+			kept = append(kept, in)
+			continue
+		}
+		r := Rejected{Value: cut(in.Value), Reason: "allowlist: " + reason}
+		if len(in.Sources) > 0 {
+			r.Position = in.Sources[0].ID
+			if in.Sources[0].Original != "" {
+				r.Value = cut(in.Sources[0].Original)
+			}
+		}
+		out = append(out, r)
+	}
+	clear(res.Indicators[len(kept):])
+	res.Indicators = kept
+	return out
 }
 
 // formatOf returns the format a Content-Type names, or "" to sniff.
@@ -210,7 +254,7 @@ func (h *Handler) readFailed(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusBadRequest, "body is not valid "+fe.Want)
 	case errors.Is(err, feeds.ErrUnknownFormat):
 		writeError(w, http.StatusBadRequest,
-			"body is neither a JSON array, a CSV list nor a plain list")
+			"body is neither JSON (an array of objects or one object), a CSV list nor a plain list")
 	default:
 		// Parse errors name a line and a reason and nothing of the server.
 		writeError(w, http.StatusBadRequest, err.Error())

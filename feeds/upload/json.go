@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -21,7 +20,8 @@ import (
 const MaxJSON = 256 << 20
 
 // JSON is the upload format for indicators as JSON: an array of objects,
-// one per indicator, with these members (only value is required):
+// one per indicator, or a single such object for a single indicator, with
+// these members (only value is required):
 //
 //	value        string   the indicator, defanged or not
 //	type         string   its type (see ioc.ParseType); absent: by shape
@@ -32,9 +32,12 @@ const MaxJSON = 256 << 20
 //	valid_until  string   RFC 3339 or YYYY-MM-DD (UTC)
 //	id           string   the uploader's own id for the record
 //
-// An object with another member, a member of the wrong JSON type or a value
-// that is not valid is rejected on its own, with its item number and line;
-// a document that is not a JSON array of objects is an error as a whole.
+// An object with another member, a member given twice (names compare
+// without regard to case, as encoding/json matches them), a member of the
+// wrong JSON type or a value that is not valid is rejected on its own,
+// with its item number and line, and a reason in plain words; a document
+// that is neither a JSON array of objects nor one object is an error as a
+// whole.
 //
 // JSON is stateless and safe for concurrent use.
 type JSON struct{}
@@ -42,21 +45,27 @@ type JSON struct{}
 // Name implements feeds.Format.
 func (JSON) Name() string { return "json" }
 
-// Sniff accepts text that opens with '['; STIX bundles open with '{'.
+// Sniff accepts text that opens with '[', or with '{' unless the head
+// names a STIX bundle (which opens with '{' too).
 func (JSON) Sniff(_ string, head []byte) bool {
 	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	return len(t) > 0 && t[0] == '['
+	if len(t) == 0 {
+		return false
+	}
+	return t[0] == '[' || t[0] == '{' && !bytes.Contains(t, []byte(`"bundle"`))
 }
 
 // item is one object of a JSON upload.
 type item struct {
-	Value      *string    `json:"value"`
-	Type       string     `json:"type"`
-	Confidence *int       `json:"confidence"`
-	Severity   string     `json:"severity"`
-	ThreatType stringList `json:"threat_type"`
-	ValidUntil string     `json:"valid_until"`
-	ID         string     `json:"id"`
+	Value *string `json:"value"`
+	Type  string  `json:"type"`
+	// Confidence is read as raw JSON so that a number out of range is
+	// reported in words rather than as a Go type error.
+	Confidence json.RawMessage `json:"confidence"`
+	Severity   string          `json:"severity"`
+	ThreatType stringList      `json:"threat_type"`
+	ValidUntil string          `json:"valid_until"`
+	ID         string          `json:"id"`
 }
 
 // stringList reads a JSON string or an array of strings.
@@ -127,9 +136,13 @@ func (p *jsonParser) fail(off int64, reason string) error {
 }
 
 func (p *jsonParser) run(b *feeds.Builder) error {
+	if t := bytes.TrimLeft(p.data, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
+		return p.single(b, int64(len(p.data)-len(t)))
+	}
 	tok, err := p.dec.Token()
 	if err != nil || tok != json.Delim('[') {
-		return p.fail(p.dec.InputOffset(), "want a JSON array of indicator objects")
+		return p.fail(p.dec.InputOffset(), "want a JSON array of indicator objects, "+
+			"or one object")
 	}
 	for n := 1; p.dec.More(); n++ {
 		start := p.elementStart()
@@ -147,6 +160,21 @@ func (p *jsonParser) run(b *feeds.Builder) error {
 	if _, err := p.dec.Token(); !errors.Is(err, io.EOF) {
 		return p.fail(p.dec.InputOffset(), "data after the closing ']'")
 	}
+	return nil
+}
+
+// single reads a document that is one indicator object, starting at
+// offset start.
+func (p *jsonParser) single(b *feeds.Builder, start int64) error {
+	dec := json.NewDecoder(bytes.NewReader(p.data[start:]))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return p.fail(start+dec.InputOffset(), strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return p.fail(start+dec.InputOffset(), "data after the closing '}'")
+	}
+	addItem(b, "item 1 (line "+strconv.Itoa(p.lineAt(start))+")", "item 1", raw)
 	return nil
 }
 
@@ -170,11 +198,15 @@ func addItem(b *feeds.Builder, pos, id string, raw json.RawMessage) {
 		b.Reject(pos, "", "not a JSON object")
 		return
 	}
+	if k := duplicateKey(raw); k != "" {
+		b.Reject(pos, "", "member "+clip.Quote(k)+" given twice")
+		return
+	}
 	var it item
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&it); err != nil {
-		b.Reject(pos, "", strings.TrimPrefix(err.Error(), "json: "))
+		b.Reject(pos, "", plainError(err))
 		return
 	}
 	if it.Value == nil || strings.TrimSpace(*it.Value) == "" {
@@ -205,11 +237,13 @@ func (it *item) source(id string) (ioc.Source, ioc.Type, string) {
 			return src, t, "unknown type " + clip.Quote(it.Type)
 		}
 	}
-	if it.Confidence != nil {
-		if *it.Confidence < 0 || *it.Confidence > 100 {
-			return src, t, fmt.Sprintf("confidence %d is not from 0 to 100", *it.Confidence)
+	if it.Confidence != nil && string(it.Confidence) != "null" {
+		c, ok := confidence(it.Confidence)
+		if !ok {
+			return src, t, "confidence " + cut(string(it.Confidence)) +
+				" is not a whole number from 0 to 100"
 		}
-		src.Confidence = *it.Confidence
+		src.Confidence = c
 	}
 	if it.Severity != "" {
 		sev, ok := ioc.ParseSeverity(it.Severity)
@@ -227,6 +261,66 @@ func (it *item) source(id string) (ioc.Source, ioc.Type, string) {
 		src.ValidUntil = u
 	}
 	return src, t, ""
+}
+
+// confidence reads a JSON number that is a whole number from 0 to 100.
+func confidence(raw json.RawMessage) (int, bool) {
+	n, err := strconv.Atoi(string(raw))
+	if err != nil || n < 0 || n > 100 {
+		return 0, false
+	}
+	return n, true
+}
+
+// duplicateKey returns a member name that raw, a JSON object, holds more
+// than once (without regard to case, as encoding/json matches names), or
+// "" for none. encoding/json itself keeps the last silently.
+func duplicateKey(raw []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		k, _ := tok.(string)
+		if seen[strings.ToLower(k)] {
+			return k
+		}
+		seen[strings.ToLower(k)] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
+}
+
+// plainError says why an object did not decode without naming Go types.
+func plainError(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	want := "a string"
+	if te.Field == "threat_type" {
+		want = "a string or an array of strings"
+	}
+	return te.Field + ": want " + want + ", got " + article(te.Value)
+}
+
+// article puts "a" or "an" before a JSON kind as encoding/json names it.
+func article(kind string) string {
+	switch kind {
+	case "array", "object":
+		return "an " + kind
+	case "":
+		return "another kind of value"
+	}
+	return "a " + kind
 }
 
 func parseTime(s string) (time.Time, error) {

@@ -72,7 +72,8 @@ func TestJSON_SyntaxErrors(t *testing.T) {
 		name, text string
 		line       int
 	}{
-		{"object not array", `{"value": "a.example"}`, 1},
+		{"two objects", "{\"value\": \"a.example\"}\n{}", 2},
+		{"a string", `"a.example"`, 1},
 		{"truncated", "[\n{\"value\": \"a.example\"},\n{\"value\": ", 3},
 		{"trailing data", "[]\n[]", 2},
 		{"garbage", "[\n\n  nope]", 3},
@@ -96,7 +97,7 @@ func TestJSON_SyntaxErrors(t *testing.T) {
 func TestJSON_Sniff(t *testing.T) {
 	t.Parallel()
 	cases := map[string]bool{"[]": true, "\n  [{": true, "\ufeff[": true,
-		`{"type":"bundle"}`: false, "value,type": false, "": false}
+		`{"type":"bundle"}`: false, "value,type": false, "": false, ` {"value"`: true}
 	for head, want := range cases {
 		if got := (JSON{}).Sniff("", []byte(head)); got != want {
 			t.Errorf("Sniff(%q) = %v, want %v", head, got, want)
@@ -133,4 +134,53 @@ func FuzzJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// One object is one indicator; duplicate members, numbers out of range and
+// members of the wrong kind are rejected in plain words.
+func TestJSON_Strictness(t *testing.T) {
+	t.Parallel()
+	res, err := parseJSON(t, `{"value": "a.example", "severity": "high"}`)
+	if err != nil || len(res.Indicators) != 1 || res.Indicators[0].ID != "domain:a.example" {
+		t.Fatalf("one object: %+v, %v; want one indicator", res, err)
+	}
+	cases := []struct{ name, item, reason string }{
+		{"duplicate value", `{"value":"a.example","value":"b.example"}`,
+			`member "value" given twice`},
+		{"duplicate in another case", `{"value":"a.example","Value":"b.example"}`,
+			`member "Value" given twice`},
+		{"confidence too large", `{"value":"a.example","confidence":1e400}`,
+			`confidence 1e400 is not a whole number from 0 to 100`},
+		{"confidence beyond int", `{"value":"a.example","confidence":99999999999999999999}`,
+			"is not a whole number from 0 to 100"},
+		{"confidence fraction", `{"value":"a.example","confidence":50.5}`,
+			"is not a whole number from 0 to 100"},
+		{"confidence as text", `{"value":"a.example","confidence":"90"}`,
+			"is not a whole number from 0 to 100"},
+		{"severity as number", `{"value":"a.example","severity":5}`,
+			"severity: want a string, got a number"},
+		{"value as object", `{"value":{}}`, "value: want a string, got an object"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := parseJSON(t, "["+c.item+"]")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Indicators) != 0 || len(res.Rejects) != 1 ||
+				!strings.Contains(res.Rejects[0].Reason, c.reason) {
+				t.Fatalf("%s: indicators %d, rejects %+v; want one reject saying %q",
+					c.item, len(res.Indicators), res.Rejects, c.reason)
+			}
+			if r := res.Rejects[0].Reason; strings.Contains(r, "Go ") ||
+				strings.Contains(r, "int") && !strings.Contains(r, "interval") {
+				t.Errorf("reason %q names a Go type", r)
+			}
+		})
+	}
+	res, err = parseJSON(t, `[{"value":"a.example","confidence":null}]`)
+	if err != nil || len(res.Indicators) != 1 || res.Indicators[0].Sources[0].Confidence != 50 {
+		t.Errorf("null confidence: %+v, %v; want the default", res, err)
+	}
 }
