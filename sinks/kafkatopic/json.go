@@ -48,6 +48,9 @@ func AppendVerdict(dst []byte, v *verdict.Verdict) []byte {
 	dst = appendList(dst, "malware", v.Malware)
 	dst = appendList(dst, "campaigns", v.Campaigns)
 	dst = appendList(dst, "threat_actors", v.Actors)
+	if v.Retrospective {
+		dst = append(dst, `,"retrospective":true`...)
+	}
 	dst = append(dst, `,"matcher_version":`...)
 	dst = strconv.AppendUint(dst, v.MatcherVersion, 10)
 	dst = append(dst, `,"priority":`...)
@@ -69,7 +72,9 @@ func appendContext(dst []byte, v *verdict.Verdict) []byte {
 		dst = append(dst, `,"asn":`...)
 		dst = strconv.AppendUint(dst, uint64(v.ASN), 10)
 	}
-	return appendOptional(dst, "as_org", v.ASOrg)
+	dst = appendOptional(dst, "as_org", v.ASOrg)
+	dst = appendOptional(dst, "message_id", v.MessageID)
+	return appendList(dst, "recipients", v.Recipients)
 }
 
 // appendOptional appends ,"key":"s" unless s is empty (omitempty).

@@ -3,6 +3,7 @@ package kafkatopic
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ func sampleVerdicts() []verdict.Verdict {
 		MatcherVersion: 42, Priority: 5, User: "a.example", Host: "ws-fin-031",
 		Department: "finance", Groups: []string{"payments", "vip-assistants"}, VIP: true,
 		Country: "NL", ASN: 64500, ASOrg: "Example AS",
+		MessageID: "<a1b2@mail.evil.zz>", Recipients: []string{"bob@corp.zz", "carol@corp.zz"},
+		Retrospective: true,
 	}
 	odd := verdict.Verdict{
 		EventID: "quote\" back\\ nl\n tab\t ctl\x01 html<&> bad\xff ls\u2028 é 😀",
@@ -50,6 +53,19 @@ func sampleVerdicts() []verdict.Verdict {
 		Indicator: verdict.Indicator{ID: "text:x", Type: ioc.Text, Value: "x"},
 	}
 	return []verdict.Verdict{full, odd, {}}
+}
+
+// TestSampleVerdicts_SetEveryField keeps the oracle test honest: a field
+// added to verdict.Verdict but left zero in the full sample would pass it
+// even if AppendVerdict never wrote it.
+func TestSampleVerdicts_SetEveryField(t *testing.T) {
+	full := reflect.ValueOf(sampleVerdicts()[0])
+	for i := 0; i < full.NumField(); i++ {
+		if full.Field(i).IsZero() {
+			t.Errorf("the full sample verdict leaves %s zero; set it so that the "+
+				"encoder is checked for it", full.Type().Field(i).Name)
+		}
+	}
 }
 
 func TestAppendVerdict_MatchesEncodingJSON(t *testing.T) {
