@@ -59,17 +59,25 @@ type Record struct {
 	Adapter string `json:"adapter,omitempty"`
 	Rule    string `json:"rule,omitempty"`
 	// Actor is who did it: "rule:NAME", "user:NAME" or "system".
-	Actor   string    `json:"actor"`
-	Mode    string    `json:"mode,omitempty"`
-	DryRun  bool      `json:"dry_run,omitempty"`
-	State   State     `json:"state,omitempty"`
+	Actor  string `json:"actor"`
+	Mode   string `json:"mode,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+	State  State  `json:"state,omitempty"`
+	// TTL, Lapses, Applied and Expires are the action's (see Action) when
+	// the record was written.
+	TTL     Duration  `json:"ttl,omitempty"`
+	Lapses  time.Time `json:"lapses,omitzero"`
+	Applied time.Time `json:"applied,omitzero"`
 	Expires time.Time `json:"expires,omitzero"`
 	Attempt int       `json:"attempt,omitempty"`
 	Answer  string    `json:"answer,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	// Note is the guard or the operator's comment.
 	Note string `json:"note,omitempty"`
-	// Finding is the verdict behind the action, when there is one.
+	// Finding is the verdict behind the action, when there is one. Every
+	// record of an action carries it (not only the proposal), so that each
+	// can be traced and counted on its own: the containment KPIs join an
+	// applied record to its verdict's event, department and time.
 	Finding *Finding `json:"finding,omitempty"`
 }
 

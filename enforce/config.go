@@ -38,6 +38,11 @@ type Config struct {
 	// (loopback, private, link-local, multicast, documentation; localhost,
 	// .local, example.com ...). Default false: they are protected.
 	SkipDefaultAllowlist bool `yaml:"skip_default_allowlist" json:"skip_default_allowlist"`
+	// ApprovalTimeout is how long a pending action (an approval rule's, or
+	// one the blast radius held) waits for a decision before it lapses
+	// (expired, nothing sent). It is separate from the rules' TTLs, which
+	// count from when an action is applied. Default 24h.
+	ApprovalTimeout Duration `yaml:"approval_timeout" json:"approval_timeout"`
 	// BlastRadius limits automatic actions per adapter and window.
 	BlastRadius BlastRadius `yaml:"blast_radius" json:"blast_radius"`
 	// Retry says how often and how fast a failed device call is retried.
@@ -83,6 +88,9 @@ func (c *Config) Defaults() {
 	if c.AuditFile == "" {
 		c.AuditFile = "iocflow-audit.jsonl"
 	}
+	if c.ApprovalTimeout == 0 {
+		c.ApprovalTimeout = Duration(DefaultApprovalTimeout)
+	}
 	if c.BlastRadius.Limit == 0 {
 		c.BlastRadius.Limit = 50
 	}
@@ -113,6 +121,9 @@ func (c *Config) Validate(prefix string) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{prefix, key}, args...)...))
+	}
+	if c.ApprovalTimeout < Duration(time.Minute) {
+		bad("approval_timeout", "must be at least 1m")
 	}
 	if c.BlastRadius.Limit < 1 {
 		bad("blast_radius.limit", "must be at least 1")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Filter selects actions for List. The zero Filter selects every action.
@@ -103,11 +104,19 @@ func (s *Service) decide(ctx context.Context, p Principal, id, note string, appr
 	if s.cfg.DryRun {
 		next = StateDryRun
 	}
+	// The TTL starts when the action is applied, not now; a dry run is
+	// in force on paper from its approval.
+	var expires time.Time
+	if s.cfg.DryRun {
+		expires = now.Add(time.Duration(a.TTL))
+	}
 	rec.Event, rec.State, rec.DryRun = EventApproved, next, s.cfg.DryRun
+	rec.Lapses, rec.Expires = time.Time{}, expires
 	if err := s.audit.Write(ctx, []Record{rec}); err != nil {
 		return fmt.Errorf("approve %s: %w: %w", id, ErrAudit, err)
 	}
 	a.State, a.ApprovedBy, a.NextTry, a.Updated = next, p.Name, now, now
+	a.Lapses, a.Expires = time.Time{}, expires
 	s.saveLocked()
 	s.poke()
 	return nil

@@ -13,6 +13,10 @@ import (
 // DefaultTTL is the time to live of a rule that does not set one.
 const DefaultTTL = 24 * time.Hour
 
+// DefaultApprovalTimeout is how long a pending action waits for approval
+// when enforcement.approval_timeout is not set.
+const DefaultApprovalTimeout = 24 * time.Hour
+
 // Policy is the ordered rule set that maps findings to actions. A finding
 // may match several rules; the first rule that yields an action for a
 // given (target, adapter) wins. A Policy is a plain value; the Service
@@ -33,8 +37,11 @@ type Rule struct {
 	// Mode is automatic, or approval (the default): pending until an
 	// approver approves.
 	Mode Mode `yaml:"mode" json:"mode"`
-	// TTL is how long the action stays in force before it is undone; it
-	// also bounds how long it waits for approval. Default 24h.
+	// TTL is how long the action stays in force before it is undone,
+	// counted from when it is applied (sent to the device), so time spent
+	// waiting for approval or retrying does not shorten it. How long an
+	// action waits for approval is enforcement.approval_timeout. Default
+	// 24h.
 	TTL Duration `yaml:"ttl" json:"ttl"`
 	// Adapters names the adapters the action goes to; required.
 	Adapters []string `yaml:"adapters" json:"adapters"`

@@ -184,6 +184,7 @@ func (s *Service) load() error {
 			return fmt.Errorf("enforcement: stored action %s is %s on adapter %q, "+
 				"which is no longer configured", a.ID, a.State, a.Adapter)
 		}
+		upgrade(&a)
 		s.actions[a.ID] = &a
 		if a.State.IsLive() {
 			s.live[liveKey(a.Target, a.Adapter)] = a.ID
@@ -246,7 +247,8 @@ func (s *Service) fromRecord(r *Record) *Action {
 	}
 	a := &Action{ID: r.ActionID, Target: r.Target, Adapter: r.Adapter, Rule: r.Rule,
 		State: r.State, Held: r.Event == EventHeld, Created: r.Time, Updated: r.Time, Hits: 1,
-		Expires: r.Expires}
+		TTL: r.TTL, Lapses: r.Lapses, Expires: r.Expires}
+	upgrade(a)
 	_ = a.Mode.UnmarshalText([]byte(r.Mode)) // written by Mode.String
 	if r.Finding != nil {
 		a.Finding = *r.Finding
@@ -258,6 +260,26 @@ func (s *Service) fromRecord(r *Record) *Action {
 		a.NextTry = r.Time
 	}
 	return a
+}
+
+// upgrade brings an action saved before actions kept their TTL (when
+// Expires was set at creation and bounded the wait for approval too) to
+// the present form: the TTL is what Expires was past creation, a pending
+// action lapses at that old Expires, and one not applied yet gets its
+// expiry when it is.
+func upgrade(a *Action) {
+	if a.TTL != 0 || a.Expires.IsZero() {
+		return
+	}
+	a.TTL = Duration(a.Expires.Sub(a.Created))
+	switch a.State {
+	case StatePending:
+		a.Lapses, a.Expires = a.Expires, time.Time{}
+	case StateQueued:
+		if a.Ref == "" {
+			a.Expires = time.Time{}
+		}
+	}
 }
 
 func newID() string {
@@ -346,13 +368,13 @@ func (s *Service) propose(now time.Time, f *Finding, p Proposal, b *batch) {
 		return
 	}
 	a := &Action{ID: newID(), Target: p.Target, Adapter: p.Adapter, Rule: p.Rule.Name,
-		Mode: p.Rule.Mode, Created: now, Updated: now, Hits: 1, Finding: *f,
-		Expires: now.Add(time.Duration(p.Rule.TTL))}
+		Mode: p.Rule.Mode, Created: now, Updated: now, Hits: 1, Finding: *f, TTL: p.Rule.TTL}
 	s.place(now, a, b)
 	s.actions[a.ID] = a
 	s.live[liveKey(a.Target, a.Adapter)] = a.ID
 	b.created = append(b.created, a)
-	rec.ActionID, rec.State, rec.Expires, rec.Event = a.ID, a.State, a.Expires, EventProposed
+	rec.ActionID, rec.State, rec.Event = a.ID, a.State, EventProposed
+	rec.TTL, rec.Lapses, rec.Expires = a.TTL, a.Lapses, a.Expires
 	if a.Held {
 		rec.Event, rec.Note = EventHeld, "blast radius reached: waits for approval"
 	}
@@ -362,14 +384,16 @@ func (s *Service) propose(now time.Time, f *Finding, p Proposal, b *batch) {
 }
 
 // place decides the first state of a new action: pending for approval
-// rules or over the blast radius, dry-run, or queued for applying.
+// rules or over the blast radius (until the approval timeout), dry-run (in
+// force, on paper, for its TTL from now), or queued for applying.
 func (s *Service) place(now time.Time, a *Action, b *batch) {
+	lapses := now.Add(time.Duration(s.cfg.ApprovalTimeout))
 	if a.Mode == ModeApproval {
-		a.State = StatePending
+		a.State, a.Lapses = StatePending, lapses
 		return
 	}
 	if !s.blastAllows(a.Adapter, now) {
-		a.State, a.Held = StatePending, true
+		a.State, a.Held, a.Lapses = StatePending, true, lapses
 		s.metrics.inc("ioc_enforce_held_total", "adapter", a.Adapter)
 		win := time.Duration(s.cfg.BlastRadius.Window)
 		if last, ok := s.alerted[a.Adapter]; !ok || now.Sub(last) >= win {
@@ -388,7 +412,7 @@ func (s *Service) place(now time.Time, a *Action, b *batch) {
 	a.Auto = now
 	s.auto[a.Adapter] = append(s.auto[a.Adapter], now)
 	if s.cfg.DryRun {
-		a.State = StateDryRun
+		a.State, a.Expires = StateDryRun, now.Add(time.Duration(a.TTL))
 		return
 	}
 	a.State, a.NextTry = StateQueued, now

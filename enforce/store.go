@@ -24,8 +24,20 @@ type Action struct {
 	Undo    State     `json:"undo,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
-	// Expires is when the action is undone (or lapses, if never approved).
-	Expires time.Time `json:"expires"`
+	// TTL is how long the action stays in force once applied: its rule's
+	// TTL when it was proposed.
+	TTL Duration `json:"ttl,omitempty"`
+	// Lapses is when a pending action lapses unless approved: its
+	// creation plus enforcement.approval_timeout. Zero once decided.
+	Lapses time.Time `json:"lapses,omitzero"`
+	// Applied is when the device first confirmed the action; zero until
+	// then. Applying it again (after drift) keeps the first time.
+	Applied time.Time `json:"applied,omitzero"`
+	// Expires is when the action is undone: TTL after the device was
+	// asked to apply it (for a dry run, after it was placed). Zero until
+	// then: waiting for approval or for the device does not use up the
+	// TTL.
+	Expires time.Time `json:"expires,omitzero"`
 	// Auto is when the action was approved automatically; it counts
 	// against the blast radius.
 	Auto time.Time `json:"auto,omitzero"`

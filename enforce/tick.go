@@ -71,10 +71,19 @@ func (st *step) add(rec Record, do func()) {
 	st.do = append(st.do, do)
 }
 
+// record returns an audit record of event ev on a, stamped now. It carries
+// a copy of the action's finding, so that the record names the verdict
+// behind it wherever it ends up (file, ClickHouse) and whatever changes
+// the action later.
 func (s *Service) record(now time.Time, a *Action, ev Event) Record {
-	return Record{Time: now, Event: ev, ActionID: a.ID, Target: a.Target, Adapter: a.Adapter,
+	r := Record{Time: now, Event: ev, ActionID: a.ID, Target: a.Target, Adapter: a.Adapter,
 		Rule: a.Rule, Actor: "system", Mode: a.Mode.String(), DryRun: a.State == StateDryRun,
-		State: a.State, Expires: a.Expires}
+		State: a.State, TTL: a.TTL, Lapses: a.Lapses, Applied: a.Applied, Expires: a.Expires}
+	if a.Finding.EventID != "" || a.Finding.Indicator != "" {
+		f := a.Finding
+		r.Finding = &f
+	}
+	return r
 }
 
 func (s *Service) collectLocked(ctx context.Context) ([]job, []Alert) {
@@ -122,16 +131,20 @@ func (s *Service) collectLocked(ctx context.Context) ([]job, []Alert) {
 // closures run after the audit write.
 func (s *Service) plan(now time.Time, a *Action, st *step) {
 	reason, protected := s.allow.Protects(a.Target)
-	expired := !now.Before(a.Expires)
+	// Expires is zero until the action is first applied: its TTL runs
+	// from then.
+	expired := !a.Expires.IsZero() && !now.Before(a.Expires)
 	switch a.State {
-	case StatePending, StateDryRun:
+	case StatePending:
+		if !a.Lapses.IsZero() && !now.Before(a.Lapses) {
+			r := s.record(now, a, EventExpired)
+			r.State, r.Note = StateExpired, "not approved within the approval timeout"
+			st.add(r, func() { s.finalize(now, a, StateExpired) })
+		}
+	case StateDryRun:
 		if expired {
 			r := s.record(now, a, EventExpired)
-			r.Note = "time to live ended before approval"
-			if a.State == StateDryRun {
-				r.Note = "dry run: nothing to undo"
-			}
-			r.State = StateExpired
+			r.State, r.Note = StateExpired, "dry run: nothing to undo"
 			st.add(r, func() { s.finalize(now, a, StateExpired) })
 		}
 	case StateQueued:
@@ -141,7 +154,7 @@ func (s *Service) plan(now time.Time, a *Action, st *step) {
 		case expired:
 			s.planUndo(now, a, st, StateExpired, "time to live ended before applying")
 		case !now.Before(a.NextTry):
-			st.jobs = append(st.jobs, s.newJob(a, opApply))
+			st.jobs = append(st.jobs, s.newJob(now, a, opApply))
 		}
 	case StateApplied:
 		switch {
@@ -152,7 +165,7 @@ func (s *Service) plan(now time.Time, a *Action, st *step) {
 		}
 	case StateRemoving:
 		if !now.Before(a.NextTry) {
-			st.jobs = append(st.jobs, s.newJob(a, opRemove))
+			st.jobs = append(st.jobs, s.newJob(now, a, opRemove))
 		}
 	}
 }
@@ -173,7 +186,7 @@ func (s *Service) planUndo(now time.Time, a *Action, st *step, undo State, note 
 	})
 	a2 := *a
 	a2.Attempts = 0
-	st.jobs = append(st.jobs, s.newJob(&a2, opRemove))
+	st.jobs = append(st.jobs, s.newJob(now, &a2, opRemove))
 }
 
 func eventOf(st State) Event {
@@ -190,9 +203,16 @@ func eventOf(st State) Event {
 	return EventFailed
 }
 
-func (s *Service) newJob(a *Action, op string) job {
+// newJob returns the next call of op for a at now. The first apply asks the
+// device to hold the target for the action's TTL from now; applying again
+// after drift keeps the expiry the first apply set.
+func (s *Service) newJob(now time.Time, a *Action, op string) job {
+	exp := a.Expires
+	if op == opApply && exp.IsZero() {
+		exp = now.Add(time.Duration(a.TTL))
+	}
 	return job{id: a.ID, op: op, adapter: s.adapters[a.Adapter], attempt: a.Attempts + 1,
-		req: Request{ID: a.ID, Target: a.Target, Expires: a.Expires, Ref: a.Ref, Rule: a.Rule}}
+		req: Request{ID: a.ID, Target: a.Target, Expires: exp, Ref: a.Ref, Rule: a.Rule}}
 }
 
 // finalize puts a in a final state and frees its (target, adapter) slot.
@@ -273,6 +293,10 @@ func (s *Service) settle(now time.Time, a *Action, r result) (Record, *Alert) {
 		if r.op == opApply {
 			a.State, a.Ref, a.LastError, a.Attempts = StateApplied, r.receipt.Ref, "", 0
 			a.NextTry = time.Time{}
+			if a.Applied.IsZero() {
+				// The TTL runs from the call the device just confirmed.
+				a.Applied, a.Expires = now, r.req.Expires
+			}
 			if a.Undo != "" {
 				// Released while the call was under way: undo it now.
 				a.State, a.NextTry = StateRemoving, now

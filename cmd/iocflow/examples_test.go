@@ -67,7 +67,7 @@ func TestRun_Examples(t *testing.T) {
 // domain, a block inside a listed one, a revoked indicator, a miss and a
 // value of no known type.
 func TestMatch_Examples(t *testing.T) {
-	out := runText(t, "match", "--feeds", filepath.Join("..", "..", "examples", "feeds"),
+	out, code := runText(t, "match", "--feeds", filepath.Join("..", "..", "examples", "feeds"),
 		"198.18.7.23", "www.update-check[.]zz", "198.18.128.0/26", "198.18.7.99", "nothing.zz",
 		"not a value")
 	for _, want := range []string{
@@ -84,5 +84,8 @@ func TestMatch_Examples(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("match output lacks %q:\n%s", want, out)
 		}
+	}
+	if code != exitRejected {
+		t.Errorf("exit status %d with a value of no type, want %d", code, exitRejected)
 	}
 }

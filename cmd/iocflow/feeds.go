@@ -19,6 +19,7 @@ import (
 	"github.com/iocflow/iocflow/feeds/spamhaus"
 	"github.com/iocflow/iocflow/feeds/stix"
 	"github.com/iocflow/iocflow/feeds/stix1"
+	"github.com/iocflow/iocflow/feeds/upload"
 	"github.com/iocflow/iocflow/matcher"
 )
 
@@ -35,6 +36,7 @@ var feedFormats = []feeds.Format{
 	abusech.ThreatFox{},
 	abusech.MalwareBazaar{},
 	misp.Format{},
+	upload.JSON{},
 	list.CSV{},
 	list.Plain{},
 }
@@ -162,5 +164,19 @@ func (l *loaded) report(w io.Writer) {
 	}
 	if listed > maxListed {
 		fmt.Fprintf(w, "iocflow:   ... and %d more not listed\n", listed-maxListed)
+	}
+}
+
+// noteSuppressed tells a person on standard error how many indicators the
+// allowlist kept out, so that a value that matches nothing is not taken for
+// a value no feed lists.
+func (l *loaded) noteSuppressed(w io.Writer) {
+	n := 0
+	for _, s := range l.suppressed {
+		n += s.Count
+	}
+	if n > 0 {
+		fmt.Fprintf(w, "iocflow: %d indicators suppressed by the allowlist; "+
+			"--allowlist-defaults=false keeps those the shipped defaults drop\n", n)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iocflow/iocflow/feeds"
 	"github.com/iocflow/iocflow/feeds/schedule"
 	"github.com/iocflow/iocflow/feeds/upload"
 )
@@ -82,6 +81,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) (string, error) {
 func cmdFeedsValidate(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("feeds validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: iocflow feeds validate FILE\n"+
+			"  parse FILE as a feed or an upload and list every rejected record with its\n"+
+			"  reason; exit status 1 when any was rejected\n")
+	}
 	name, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage, err
@@ -92,9 +96,8 @@ func cmdFeedsValidate(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	defer f.Close()
 	r := withProgress(f, name, stderr)
-	formats := append(append([]feeds.Format(nil), feedFormats...), upload.JSON{})
 	base := filepath.Base(name)
-	res, err := schedule.Read(strings.TrimSuffix(base, filepath.Ext(base)), base, r, formats, "")
+	res, err := schedule.Read(strings.TrimSuffix(base, filepath.Ext(base)), base, r, feedFormats, "")
 	r.done()
 	if err != nil {
 		return exitUsage, fmt.Errorf("validate %s: %w", name, err)

@@ -22,6 +22,8 @@ func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.Var(&feedPaths, "feeds", "feed `file or folder` whose indicators to hunt; repeatable")
 	fs.StringVar(&since, "since", "30d",
 		"look back this `long` (30d, 12h) in the stored observables")
+	var allow allowOptions
+	allow.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -37,10 +39,11 @@ func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return exitUsage, err
 	}
 	logger := newLogger(stderr, ch.level.Level)
-	feedSet, err := loadFeeds(feedPaths)
+	feedSet, err := loadFeedsAllowing(feedPaths, allow)
 	if err != nil {
 		return exitUsage, err
 	}
+	feedSet.noteSuppressed(stderr)
 	store, err := ch.open(ctx, logger)
 	if err != nil {
 		return exitUsage, err

@@ -58,6 +58,8 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	switch args[0] {
 	case "run":
 		code, err = cmdRun(ctx, args[1:], stdin, stdout, stderr)
+	case "produce":
+		code, err = cmdProduce(ctx, args[1:], stdin, stdout, stderr)
 	case "match":
 		code, err = cmdMatch(args[1:], stdout, stderr)
 	case "feeds":
@@ -97,6 +99,7 @@ commands:
   kpi      print the per-department KPIs kept in ClickHouse
   actions  list, approve, deny or release enforcement actions
   enforce  run enforcement alone, fed from the verdict topic (--config FILE)
+  produce  send the lines of event files to a Kafka topic (demos, tests)
   version  print the version
 
 Run "iocflow <command> -h" for the flags of a command.

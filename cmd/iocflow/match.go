@@ -26,6 +26,8 @@ type matchIndicator struct {
 	ActiveNow bool `json:"active_now"`
 }
 
+// cmdMatch prints what the feeds say about each value. It exits with
+// status 1 when a value could not be read as any type.
 func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 	var feedPaths listFlag
 	var typeName string
@@ -54,11 +56,16 @@ func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	l.noteSuppressed(stderr)
 	snap := l.snapshot(1)
 	now := time.Now()
 	enc := json.NewEncoder(stdout)
+	code := exitOK
 	for _, q := range fs.Args() {
 		a := answer(snap, t, q, now)
+		if a.Error != "" {
+			code = exitRejected
+		}
 		if asJSON {
 			if err := enc.Encode(a); err != nil {
 				return exitUsage, err
@@ -67,7 +74,7 @@ func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		printAnswer(stdout, a, now)
 	}
-	return exitOK, nil
+	return code, nil
 }
 
 func answer(snap *matcher.Snapshot, t ioc.Type, q string, now time.Time) matchAnswer {

@@ -40,6 +40,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		"or a type such as domain, url, sha256); repeatable, adds to the built-in mapping")
 	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any record or indicator was rejected")
 	fs.Var(&f.level, "log-level", "log `level`: debug, info, warn or error")
+	fs.String("config", "", "run as a Kafka worker with this service config `file` instead "+
+		"(README: Service mode); the embedded-mode flags then do not apply")
 	f.enrich.register(fs)
 	f.allow.register(fs)
 	if err := fs.Parse(args); err != nil {

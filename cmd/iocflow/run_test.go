@@ -69,15 +69,18 @@ func runIOCFlow(t *testing.T, stdin string, args ...string) result {
 	return r
 }
 
-// runText runs the binary and returns its standard output, failing the test
-// on a non-zero exit.
-func runText(t *testing.T, args ...string) string {
+// runText runs the binary and returns its standard output and exit status.
+func runText(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	out, err := exec.Command(binary, args...).Output()
-	if err != nil {
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	case err != nil:
 		t.Fatalf("run %v: %v", args, err)
 	}
-	return string(out)
+	return string(out), 0
 }
 
 // key renders what a verdict says in one line: where, what matched, which
