@@ -42,6 +42,6 @@ kafka_status=0
 IOCFLOW_KAFKA=$kafka_addr go test -count=1 -tags integration \
 	./pipeline/kafka/... ./internal/config/... ./internal/metrics/... || kafka_status=$?
 [ "$kafka_status" -ne 0 ] || (export $ch_env && IOCFLOW_KAFKA=$kafka_addr \
-	go test -count=1 -tags integration -run 'TestService_' ./cmd/iocflow/) || kafka_status=$?
+	go test -count=1 -tags integration -run 'TestService_|TestProduce_' ./cmd/iocflow/) || kafka_status=$?
 bash deploy/kafka.sh stop
 [ "$kafka_status" -eq 0 ] || exit "$kafka_status"
