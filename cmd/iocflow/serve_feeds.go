@@ -113,8 +113,12 @@ func (f *feedsSide) listen(c *apiConfig, st *store.Store, allow *allowlist.List,
 	}
 	h := upload.New(c.Config, tokens, st, log)
 	h.SetAllowlist(allow)
+	// An upload may be tens of megabytes over a slow link, hence a generous
+	// read timeout; it still ends a client that trickles a body to hold a
+	// connection open.
 	f.srv = &http.Server{Handler: h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := f.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
