@@ -119,7 +119,7 @@ func (f *feedsSide) listen(c *apiConfig, st *store.Store, allow *allowlist.List,
 	f.srv = &http.Server{Handler: h,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := f.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			f.errs <- err
