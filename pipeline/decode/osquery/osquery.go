@@ -44,10 +44,9 @@ func (Decoder) Decode(data []byte, ev *event.Event) error {
 		return err
 	}
 	ev.Format, ev.ID = FormatName, event.HashID(data)
-	ev.Host = firstOf(obj.Str(m, "decorations.hostname"), obj.Str(m, "hostIdentifier"),
-		obj.Str(m, "hostname"))
+	ev.Host = obj.FirstStr(m, "decorations.hostname", "hostIdentifier", "hostname")
 	ev.User = obj.Str(m, "decorations.username")
-	if err := setTime(m, ev); err != nil {
+	if err := obj.SetTime(m, FormatName, ev, "unixTime", "calendarTime"); err != nil {
 		return err
 	}
 	name := obj.Str(m, "name")
@@ -80,33 +79,6 @@ func (Decoder) Decode(data []byte, ev *event.Event) error {
 	}
 	if name == "" && ev.Kind != "status" {
 		return decode.NewError(FormatName, decode.NoOffset, "result without a query name")
-	}
-	return nil
-}
-
-func firstOf(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
-}
-
-// setTime reads unixTime (a number or, in older osquery, a string) or else
-// calendarTime.
-func setTime(m obj.Map, ev *event.Event) error {
-	for _, k := range []string{"unixTime", "calendarTime"} {
-		s := obj.Str(m, k)
-		if s == "" {
-			continue
-		}
-		t, err := extract.Time(s)
-		if err != nil {
-			return decode.NewError(FormatName, decode.NoOffset, k+": "+err.Error())
-		}
-		ev.Time = t
-		return nil
 	}
 	return nil
 }

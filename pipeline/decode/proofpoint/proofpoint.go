@@ -74,37 +74,18 @@ func DecodeKind(data []byte, kind string, ev *event.Event) error {
 		}
 	}
 	ev.Format, ev.Kind = FormatName, kind
-	ev.ID = firstOf(obj.Str(m, "GUID"), obj.Str(m, "id"), event.HashID(data))
+	ev.ID = obj.FirstStr(m, "GUID", "id")
+	if ev.ID == "" {
+		ev.ID = event.HashID(data)
+	}
 	if isClick {
 		return click(m, ev)
 	}
 	return message(m, ev)
 }
 
-func firstOf(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
-}
-
-func setTime(m obj.Map, key string, ev *event.Event) error {
-	s := obj.Str(m, key)
-	if s == "" {
-		return nil
-	}
-	t, err := extract.Time(s)
-	if err != nil {
-		return decode.NewError(FormatName, decode.NoOffset, key+": "+err.Error())
-	}
-	ev.Time = t
-	return nil
-}
-
 func message(m obj.Map, ev *event.Event) error {
-	if err := setTime(m, "messageTime", ev); err != nil {
+	if err := obj.SetTime(m, FormatName, ev, "messageTime"); err != nil {
 		return err
 	}
 	extract.AddEmail(ev, obj.Str(m, "sender"), "sender")
@@ -148,7 +129,7 @@ func threat(ev *event.Event, typ, v string) {
 }
 
 func click(m obj.Map, ev *event.Event) error {
-	if err := setTime(m, "clickTime", ev); err != nil {
+	if err := obj.SetTime(m, FormatName, ev, "clickTime"); err != nil {
 		return err
 	}
 	extract.Add(ev, ioc.URL, obj.Str(m, "url"), "url")

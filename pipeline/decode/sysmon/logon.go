@@ -23,7 +23,7 @@ const securityProvider = "Microsoft-Windows-Security-Auditing"
 // successfully logged on"), raw (winlog.*) or ECS (event.code with the
 // Security-Auditing provider).
 func isLogon(m obj.Map) bool {
-	if firstOf(obj.Str(m, "winlog.event_id"), obj.Str(m, "event.code")) != "4624" {
+	if obj.FirstStr(m, "winlog.event_id", "event.code") != "4624" {
 		return false
 	}
 	return obj.Str(m, "winlog.channel") == "Security" ||
@@ -49,7 +49,7 @@ func logon(m obj.Map, data []byte, ev *event.Event) error {
 			break
 		}
 	}
-	ev.Host = firstOf(obj.Str(m, "winlog.computer_name"), obj.Str(m, "host.name"))
+	ev.Host = obj.FirstStr(m, "winlog.computer_name", "host.name")
 	d := obj.Get(m, "winlog.event_data")
 	// get reads an event_data field, else its ECS counterpart; "-" is
 	// what Windows writes for "none".

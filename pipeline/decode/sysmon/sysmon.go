@@ -56,7 +56,7 @@ func (Decoder) Decode(data []byte, ev *event.Event) error {
 		return decode.NewError(FormatName, decode.NoOffset,
 			"not a Sysmon event (winlog.channel, event.module and provider say otherwise)")
 	}
-	id := firstOf(obj.Str(m, "winlog.event_id"), obj.Str(m, "event.code"))
+	id := obj.FirstStr(m, "winlog.event_id", "event.code")
 	if id == "" {
 		return decode.NewError(FormatName, decode.NoOffset, "no winlog.event_id or event.code")
 	}
@@ -65,10 +65,13 @@ func (Decoder) Decode(data []byte, ev *event.Event) error {
 	if ev.Kind == "" {
 		ev.Kind = "event_" + id
 	}
-	if err := setTime(m, ev); err != nil {
+	// UtcTime is when Sysmon saw the event; @timestamp, in raw records, is
+	// when Winlogbeat shipped it.
+	err = obj.SetTime(m, FormatName, ev, "winlog.event_data.UtcTime", "@timestamp")
+	if err != nil {
 		return err
 	}
-	ev.Host = firstOf(obj.Str(m, "winlog.computer_name"), obj.Str(m, "host.name"))
+	ev.Host = obj.FirstStr(m, "winlog.computer_name", "host.name")
 	raw(m, id, ev)
 	ecs(m, ev)
 	return nil
@@ -79,33 +82,6 @@ func isSysmon(m obj.Map) bool {
 		obj.Str(m, "winlog.provider_name") == "Microsoft-Windows-Sysmon" ||
 		obj.Str(m, "event.module") == "sysmon" ||
 		obj.Str(m, "event.provider") == "Microsoft-Windows-Sysmon"
-}
-
-func firstOf(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
-}
-
-// setTime prefers UtcTime, when Sysmon saw the event, over @timestamp,
-// which in raw records is when Winlogbeat shipped it.
-func setTime(m obj.Map, ev *event.Event) error {
-	for _, p := range []string{"winlog.event_data.UtcTime", "@timestamp"} {
-		s := obj.Str(m, p)
-		if s == "" {
-			continue
-		}
-		t, err := extract.Time(s)
-		if err != nil {
-			return decode.NewError(FormatName, decode.NoOffset, p+": "+err.Error())
-		}
-		ev.Time = t
-		return nil
-	}
-	return nil
 }
 
 const ed = "winlog.event_data."

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/iocflow/iocflow/pipeline/decode"
+	"github.com/iocflow/iocflow/pipeline/decode/extract"
+	"github.com/iocflow/iocflow/pipeline/event"
 )
 
 // Map is a decoded JSON object.
@@ -122,4 +124,34 @@ func Base(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// FirstStr returns the first non-empty string found at any of paths, in
+// order, or "".
+func FirstStr(v any, paths ...string) string {
+	for _, p := range paths {
+		if s := Str(v, p); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// SetTime sets ev.Time from the first of paths that holds a value, read
+// with extract.Time. A value that is there but not a time is a *decode.Error
+// of format naming the path; no value at all leaves ev.Time as it is.
+func SetTime(v any, format string, ev *event.Event, paths ...string) error {
+	for _, p := range paths {
+		s := Str(v, p)
+		if s == "" {
+			continue
+		}
+		t, err := extract.Time(s)
+		if err != nil {
+			return decode.NewError(format, decode.NoOffset, p+": "+err.Error())
+		}
+		ev.Time = t
+		return nil
+	}
+	return nil
 }
