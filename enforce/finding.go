@@ -29,6 +29,9 @@ type Finding struct {
 	VIP        bool   `json:"vip,omitempty"`
 	Mailbox    string `json:"mailbox,omitempty"`
 	MessageID  string `json:"message_id,omitempty"`
+	// Retrospective marks a verdict that retro-hunting made from stored
+	// sightings: the traffic happened before the indicator was known.
+	Retrospective bool `json:"retrospective,omitempty"`
 }
 
 // FromVerdict returns the finding of v. A verdict on a mail message gives
@@ -50,6 +53,7 @@ func FromVerdict(v *verdict.Verdict) Finding {
 		VIP:        v.VIP,
 		MessageID:  v.MessageID,
 	}
+	f.Retrospective = v.Retrospective
 	if v.MessageID != "" && len(v.Recipients) > 0 {
 		f.Mailbox = v.Recipients[0]
 	}

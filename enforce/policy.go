@@ -1,6 +1,7 @@
 package enforce
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -64,6 +65,72 @@ type Match struct {
 	// VIP, when set, requires the affected person to be (true) or not to
 	// be (false) a VIP; unset is either.
 	VIP *bool `yaml:"vip" json:"vip,omitempty"`
+	// Retrospective says whether the rule acts on retro-hunting's verdicts:
+	// false (the default) on live verdicts only, true on retrospective
+	// ones only, any on both. See README "Retrospective verdicts".
+	Retrospective Retro `yaml:"retrospective" json:"retrospective,omitzero"`
+}
+
+// Retro is the retrospective key of a Match. The zero value, RetroLive,
+// keeps a rule to live verdicts, so that policies written before
+// retrospective verdicts reached enforcement do not start acting on them.
+type Retro uint8
+
+// The values of Retro.
+const (
+	// RetroLive ("false") matches live verdicts only.
+	RetroLive Retro = iota
+	// RetroOnly ("true") matches retrospective verdicts only.
+	RetroOnly
+	// RetroAny ("any") matches both.
+	RetroAny
+)
+
+var retroNames = [...]string{RetroLive: "false", RetroOnly: "true", RetroAny: "any"}
+
+// String returns the value as written in configs.
+func (r Retro) String() string {
+	if int(r) >= len(retroNames) {
+		return "invalid"
+	}
+	return retroNames[r]
+}
+
+// Matches reports whether a finding with the given retrospective flag
+// passes r.
+func (r Retro) Matches(retrospective bool) bool {
+	return r == RetroAny || (r == RetroOnly) == retrospective
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Retro) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: true, false or any.
+func (r *Retro) UnmarshalText(b []byte) error {
+	for i, n := range retroNames {
+		if string(b) == n {
+			*r = Retro(i)
+			return nil
+		}
+	}
+	return &ValueError{What: "retrospective", Value: string(b), Reason: "want true, false or any"}
+}
+
+// MarshalJSON writes true and false as JSON booleans and any as a string.
+func (r Retro) MarshalJSON() ([]byte, error) {
+	if r == RetroAny {
+		return []byte(`"any"`), nil
+	}
+	return r.MarshalText()
+}
+
+// UnmarshalJSON reads a JSON boolean or one of the strings UnmarshalText
+// takes.
+func (r *Retro) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	return r.UnmarshalText(bytes.Trim(b, `"`))
 }
 
 // Defaults fills in rule TTLs.
@@ -123,6 +190,9 @@ func (m *Match) Matches(f *Finding) bool {
 		return false
 	}
 	if len(m.Departments) > 0 && !slices.Contains(m.Departments, f.Department) {
+		return false
+	}
+	if !m.Retrospective.Matches(f.Retrospective) {
 		return false
 	}
 	return m.VIP == nil || *m.VIP == f.VIP

@@ -197,7 +197,10 @@ func startEnforcement(ctx context.Context, c *enforcementConfig, logger *slog.Lo
 	}
 	done := make(chan error, 2+len(lists))
 	go func() { done <- svc.Run(ctx) }()
-	go func() { done <- api.ListenAndServe(ctx, c.API, api.New(svc, tokens, logger, metrics...)) }()
+	go func() {
+		done <- api.ListenAndServe(ctx, c.API, api.New(svc, tokens, logger, metrics...),
+			logger.With(logkey.Component, "enforce/api"))
+	}()
 	for _, l := range lists {
 		go func() { done <- l.ListenAndServe(ctx) }()
 	}
@@ -246,59 +249,79 @@ comes from --token-file or $IOCFLOW_TOKEN; the server from --server or
 $IOCFLOW_API (default http://127.0.0.1:9781).
 `
 
-// cmdActions runs "iocflow actions".
+// cmdActions runs "iocflow actions". Help (-h, or help as the subcommand)
+// goes to stdout and exits 0; no subcommand prints the usage to stderr and
+// exits 2, like iocflow with no command. Neither needs a token.
 func cmdActions(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, actionsUsage)
-		return exitUsage, &usageError{msg: "actions: name a subcommand"}
+		return exitUsage, nil
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("iocflow actions "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, actionsUsage); fs.PrintDefaults() }
-	server := fs.String("server", envOr("IOCFLOW_API", "http://127.0.0.1:9781"), "API `URL`")
-	tokenFile := fs.String("token-file", "", "read the bearer token from this `file` "+
-		"(default $IOCFLOW_TOKEN)")
-	note := fs.String("note", "", "`text` kept in the audit trail with the decision")
-	asJSON := fs.Bool("json", false, "print JSON")
-	var states listFlag
-	fs.Var(
-		&states,
-		"state",
-		"list only actions in this `state` (pending, applied, ...); repeatable",
-	)
+	var o actionsOptions
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		newActionsFlags("", stdout, &o).Usage()
+		return exitOK, nil
+	case "list", "approve", "deny", "release":
+	default:
+		fmt.Fprint(stderr, actionsUsage)
+		return exitUsage, &usageError{msg: fmt.Sprintf("actions: unknown subcommand %q", sub)}
+	}
+	fs := newActionsFlags(sub, stderr, &o)
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage, err
 	}
-	token, err := actionsToken(*tokenFile)
+	if sub != "list" && fs.NArg() != 1 {
+		return exitUsage, &usageError{msg: "actions " + sub + ": give one action ID"}
+	}
+	token, err := actionsToken(o.tokenFile)
 	if err != nil {
 		return exitUsage, err
 	}
-	c := &api.Client{BaseURL: *server, Token: token}
+	c := &api.Client{BaseURL: o.server, Token: token}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	switch sub {
-	case "list":
+	if sub == "list" {
 		var st []enforce.State
-		for _, s := range states {
+		for _, s := range o.states {
 			st = append(st, enforce.State(s))
 		}
 		as, err := c.List(ctx, st...)
 		if err != nil {
 			return exitUsage, fmt.Errorf("actions list: %w", err)
 		}
-		return exitOK, printActions(stdout, as, *asJSON)
-	case "approve", "deny", "release":
-		if fs.NArg() != 1 {
-			return exitUsage, &usageError{msg: "actions " + sub + ": give one action ID"}
-		}
-		a, err := c.Decide(ctx, sub, fs.Arg(0), *note)
-		if err != nil {
-			return exitUsage, fmt.Errorf("actions %s %s: %w", sub, fs.Arg(0), err)
-		}
-		return exitOK, printActions(stdout, []enforce.Action{a}, *asJSON)
+		return exitOK, printActions(stdout, as, o.asJSON)
 	}
-	return exitUsage, &usageError{msg: fmt.Sprintf("actions: unknown subcommand %q", sub)}
+	a, err := c.Decide(ctx, sub, fs.Arg(0), o.note)
+	if err != nil {
+		return exitUsage, fmt.Errorf("actions %s %s: %w", sub, fs.Arg(0), err)
+	}
+	return exitOK, printActions(stdout, []enforce.Action{a}, o.asJSON)
+}
+
+// actionsOptions are the flags of "iocflow actions".
+type actionsOptions struct {
+	server, tokenFile, note string
+	asJSON                  bool
+	states                  listFlag
+}
+
+// newActionsFlags returns the flags of "iocflow actions SUB", bound to o,
+// whose usage (the subcommands, then the flags) goes to out.
+func newActionsFlags(sub string, out io.Writer, o *actionsOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet(strings.TrimSpace("iocflow actions "+sub), flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() { fmt.Fprint(out, actionsUsage); fs.PrintDefaults() }
+	fs.StringVar(&o.server, "server", envOr("IOCFLOW_API", "http://127.0.0.1:9781"),
+		"API `URL`")
+	fs.StringVar(&o.tokenFile, "token-file", "", "read the bearer token from this `file` "+
+		"(default $IOCFLOW_TOKEN)")
+	fs.StringVar(&o.note, "note", "", "`text` kept in the audit trail with the decision")
+	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
+	fs.Var(&o.states, "state",
+		"list only actions in this `state` (pending, applied, ...); repeatable")
+	return fs
 }
 
 func envOr(name, def string) string {
@@ -339,8 +362,12 @@ func printActions(w io.Writer, as []enforce.Action, asJSON bool) error {
 		if a.Target.Mailbox != "" {
 			target += " in " + a.Target.Mailbox
 		}
+		expires := "-" // not applied yet: the TTL has not started
+		if !a.Expires.IsZero() {
+			expires = a.Expires.UTC().Format(time.RFC3339)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", a.ID, a.State, a.Target.Kind,
-			target, a.Adapter, a.Rule, a.Expires.UTC().Format(time.RFC3339), a.Hits)
+			target, a.Adapter, a.Rule, expires, a.Hits)
 	}
 	return tw.Flush()
 }

@@ -132,3 +132,29 @@ func TestActions_ListApproveOverTheAPI(t *testing.T) {
 		t.Errorf("approver approve: %d %q %q", code, out, errOut)
 	}
 }
+
+// Help needs no token: "actions -h" and "actions list -h" print the usage
+// and exit 0; "actions" alone prints it and exits 2.
+func TestActions_HelpWithoutToken(t *testing.T) {
+	t.Setenv("IOCFLOW_TOKEN", "")
+	cases := []struct {
+		args     []string
+		wantCode int
+	}{
+		{[]string{"actions", "-h"}, exitOK},
+		{[]string{"actions", "--help"}, exitOK},
+		{[]string{"actions", "help"}, exitOK},
+		{[]string{"actions", "list", "-h"}, exitOK},
+		{[]string{"actions"}, exitUsage},
+	}
+	for _, tc := range cases {
+		var out, errb bytes.Buffer
+		code := runMain(context.Background(), tc.args, nil, &out, &errb)
+		all := out.String() + errb.String()
+		if code != tc.wantCode || !strings.Contains(all, "usage: iocflow actions") ||
+			strings.Contains(all, "no token") {
+			t.Errorf("%q: exit %d, output %q; want exit %d with the usage and no token "+
+				"complaint", tc.args, code, all, tc.wantCode)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/iocflow/iocflow/matcher"
 	"github.com/iocflow/iocflow/pipeline"
 	"github.com/iocflow/iocflow/pipeline/kafka"
+	"github.com/iocflow/iocflow/sinks/kafkatopic"
 )
 
 // configArg returns the value of a --config flag in args, if any, so that
@@ -238,7 +239,9 @@ func publishFeeds(ctx context.Context, cfg *fileConfig, paths []string,
 			return 0, err
 		}
 		defer parts.close()
-		hunter = newArrivalHunter(p, parts)
+		forward := kafkatopic.New(cfg.Sinks.VerdictTopic, cfg.Kafka.ClientID)
+		defer forward.Close()
+		hunter = newArrivalHunter(p, parts, forward)
 		pub = hunter
 	}
 	if err := pub.Publish(ctx, changes); err != nil {

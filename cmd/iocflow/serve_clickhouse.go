@@ -15,6 +15,7 @@ import (
 	"github.com/iocflow/iocflow/internal/logkey"
 	"github.com/iocflow/iocflow/pipeline"
 	"github.com/iocflow/iocflow/pipeline/hunt"
+	"github.com/iocflow/iocflow/sinks"
 	"github.com/iocflow/iocflow/sinks/clickhouse"
 )
 
@@ -126,11 +127,16 @@ type arrivalHunter struct {
 	wake   chan struct{}
 }
 
-func newArrivalHunter(next feeds.Publisher, c *chParts) *arrivalHunter {
+// newArrivalHunter returns the hunter in front of next. Its verdicts go to
+// ClickHouse and, first, to forward (the verdict topic, so that the
+// enforcer sees them, marked retrospective); forward nil sends them to
+// ClickHouse only. The caller closes forward.
+func newArrivalHunter(next feeds.Publisher, c *chParts, forward sinks.Sink) *arrivalHunter {
 	log := c.base.With(logkey.Component, "pipeline/hunt")
 	return &arrivalHunter{
 		next: next, window: time.Duration(c.cfg.HuntWindow),
-		hunter: &hunt.Hunter{Store: c.store, Sink: c.sink.Retrospective(), Logger: log},
+		hunter: &hunt.Hunter{Store: c.store, Sink: c.sink.Retrospective(), Forward: forward,
+			Logger: log},
 		// Twice the sink's flush interval lets sightings already queued
 		// reach the table before the hunt looks.
 		settle: max(huntSettleMin, 2*c.cfg.FlushInterval),

@@ -18,6 +18,7 @@ import (
 	"github.com/iocflow/iocflow/feeds/upload"
 	"github.com/iocflow/iocflow/internal/logkey"
 	"github.com/iocflow/iocflow/pipeline/kafka"
+	"github.com/iocflow/iocflow/sinks/kafkatopic"
 )
 
 // feedsSide is the part of the service where indicators arrive: the feed
@@ -31,6 +32,9 @@ type feedsSide struct {
 	errs chan error
 	pub  *kafka.Publisher
 	srv  *http.Server
+	// forward is the arrival hunter's writer to the verdict topic; nil
+	// without hunting on arrival.
+	forward *kafkatopic.Sink
 }
 
 // wantsFeeds reports whether the config asks for the feeds side.
@@ -55,7 +59,10 @@ func startFeeds(ctx context.Context, cfg *fileConfig, ch *chParts,
 	var pub feeds.Publisher = f.pub
 	var hunter *arrivalHunter
 	if ch != nil && ch.cfg.HuntOnArrival {
-		hunter = newArrivalHunter(f.pub, ch)
+		// Retrospective verdicts go to the verdict topic too, so that the
+		// enforcer can act on them (policy key match.retrospective).
+		f.forward = kafkatopic.New(cfg.Sinks.VerdictTopic, cfg.Kafka.ClientID)
+		hunter = newArrivalHunter(f.pub, ch, f.forward)
 		pub = hunter
 	}
 	allow, err := cfg.Allowlist.list()
@@ -143,6 +150,9 @@ func (f *feedsSide) close() error {
 	}
 	f.stop()
 	f.wait.Wait()
+	if f.forward != nil {
+		errs = append(errs, f.forward.Close())
+	}
 	select {
 	case err := <-f.errs:
 		errs = append(errs, fmt.Errorf("api: %w", err))

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/iocflow/iocflow/enforce"
+	"github.com/iocflow/iocflow/internal/logkey"
 )
 
 // maxBody bounds a request body, in bytes.
@@ -254,11 +255,16 @@ func decodeStrict(r io.Reader, v any) error {
 	return dec.Decode(v)
 }
 
-// ListenAndServe serves h on c.Listen until ctx ends.
-func ListenAndServe(ctx context.Context, c Config, h http.Handler) error {
+// ListenAndServe serves h on c.Listen until ctx ends. Once it listens, it
+// logs the address (the port, when c.Listen asked for any) to logger; nil
+// discards.
+func ListenAndServe(ctx context.Context, c Config, h http.Handler, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
+	}
+	if logger != nil {
+		logger.Info("enforcement api listening", logkey.Address, ln.Addr().String())
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute}

@@ -45,6 +45,13 @@ type Hunter struct {
 	// Sink receives the retrospective verdicts; for ClickHouse it is
 	// (*clickhouse.Sink).Retrospective(), which marks them so.
 	Sink sinks.Sink
+	// Forward, if set, also receives every batch, before Sink: in service
+	// mode the verdict topic, so that enforcement can act on what the hunt
+	// found. It is written first because the store is what marks a verdict
+	// as made: if Forward fails nothing is stored and the next hunt makes
+	// the batch again; if Sink fails after it, the batch may be forwarded
+	// twice, which enforcement absorbs (one action per target and adapter).
+	Forward sinks.Sink
 	// Logger nil discards.
 	Logger *slog.Logger
 	// Now stamps the verdicts and judges the indicators' validity; default
@@ -215,6 +222,11 @@ func (r *run) flush(ctx context.Context) error {
 			continue
 		}
 		out = append(out, v)
+	}
+	if len(out) > 0 && r.h.Forward != nil {
+		if err := r.h.Forward.Write(ctx, out); err != nil {
+			return fmt.Errorf("forward verdicts: %w", err)
+		}
 	}
 	if len(out) > 0 {
 		if err := r.h.Sink.Write(ctx, out); err != nil {

@@ -118,3 +118,49 @@ func TestHunter_NoActiveIndicatorsQueriesNothing(t *testing.T) {
 		t.Errorf("got %+v, %v; want zero stats and no error", st, err)
 	}
 }
+
+type failSink struct{ calls int }
+
+func (f *failSink) Write(context.Context, []verdict.Verdict) error {
+	f.calls++
+	return context.DeadlineExceeded
+}
+
+func (f *failSink) Close() error { return nil }
+
+// A hunt forwards its verdicts, marked retrospective, to the second sink
+// (the verdict topic, which enforcement reads) before it stores them; when
+// forwarding fails nothing is stored, so the next hunt makes them again.
+func TestHunter_ForwardsBeforeStoring(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	src := ioc.Source{Feed: "c2", ID: "ind-1", Confidence: 90, Severity: ioc.SeverityHigh,
+		ValidFrom: now.Add(-time.Hour)}
+	inds := []*ioc.Indicator{ioc.NewIndicator(ioc.IPv4, "198.51.100.5", src)}
+	store := &fakeStore{sightings: []clickhouse.Sighting{{EventID: "e1",
+		EventTime: now.Add(-24 * time.Hour), Type: "ipv4", Value: "198.51.100.5",
+		Field: "dest_ip", Host: "ws-1"}}}
+	from := now.Add(-30 * 24 * time.Hour)
+
+	stored, forwarded := &captureSink{}, &captureSink{}
+	clock := func() time.Time { return now }
+	h := &Hunter{Store: store, Sink: stored, Forward: forwarded, Now: clock}
+	if _, err := h.Hunt(context.Background(), inds, from, now); err != nil {
+		t.Fatal(err)
+	}
+	if len(forwarded.got) != 1 || !forwarded.got[0].Retrospective ||
+		forwarded.got[0].Host != "ws-1" || len(stored.got) != 1 {
+		t.Errorf("forwarded %+v, stored %d; want one retrospective verdict on ws-1 in each",
+			forwarded.got, len(stored.got))
+	}
+
+	stored = &captureSink{}
+	fail := &failSink{}
+	h = &Hunter{Store: store, Sink: stored, Forward: fail, Now: clock}
+	if _, err := h.Hunt(context.Background(), inds, from, now); err == nil {
+		t.Error("hunt with a failing forward sink: no error")
+	}
+	if fail.calls != 1 || len(stored.got) != 0 {
+		t.Errorf("forward calls %d, stored %d; want 1 and nothing stored", fail.calls,
+			len(stored.got))
+	}
+}

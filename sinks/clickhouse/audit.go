@@ -48,8 +48,8 @@ func (a *AuditSink) Close() error {
 }
 
 const actionColumns = "time, event, action_id, op, attempt, target_kind, target, adapter, rule, " +
-	"actor, mode, dry_run, state, expires, answer, error, note, event_id, indicator_id, " +
-	"verdict_time, department, user, host, severity"
+	"actor, mode, dry_run, state, expires, applied_time, answer, error, note, event_id, " +
+	"indicator_id, verdict_time, department, user, host, severity"
 
 func appendActions(b driver.Batch, recs []enforce.Record) error {
 	for i := range recs {
@@ -68,9 +68,8 @@ func appendActions(b driver.Batch, recs []enforce.Record) error {
 		}
 		err := b.Append(clampTime(r.Time), string(r.Event), r.ActionID, r.Op,
 			uint32(max(r.Attempt, 0)), kind, r.Target.Key(), r.Adapter, r.Rule, r.Actor,
-			r.Mode, dry, string(r.State),
-			clampTime(r.Expires), r.Answer, r.Error, r.Note, f.EventID, f.Indicator,
-			clampTime(f.Time), f.Department, f.User, f.Host, f.Severity.String())
+			r.Mode, dry, string(r.State), clampTime(r.Expires), clampTime(r.Applied),
+			r.Answer, r.Error, r.Note, f.EventID, f.Indicator, clampTime(f.Time), f.Department, f.User, f.Host, f.Severity.String())
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // The migrations are embedded so that the binary carries its schema; they
@@ -77,8 +80,9 @@ func splitStatements(sql string) []string {
 
 // Migrate creates the database when missing and applies the migrations
 // not yet recorded in its schema_migrations table, in order. Every
-// statement is idempotent (IF NOT EXISTS), so two processes migrating at
-// once, or a migration cut short and run again, end in the same schema.
+// statement is idempotent (IF NOT EXISTS, or a column added twice taken
+// as done), so two processes migrating at once, or a migration cut short
+// and run again, end in the same schema.
 // It returns the versions it applied.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	if err := s.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
@@ -130,7 +134,7 @@ func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {
 
 func (s *Store) apply(ctx context.Context, m Migration) error {
 	for i, st := range m.Statements {
-		if err := s.exec(ctx, st); err != nil {
+		if err := s.exec(ctx, st); err != nil && !isDuplicateColumn(err) {
 			return fmt.Errorf("migration %s: statement %d: %w", m.Name, i+1, err)
 		}
 	}
@@ -159,4 +163,25 @@ func (s *Store) DropDatabase(ctx context.Context) error {
 		return fmt.Errorf("drop database: %w", err)
 	}
 	return nil
+}
+
+// Error codes of a column added twice: DUPLICATE_COLUMN on current
+// servers; 18.16 answers ILLEGAL_COLUMN, which it also uses for other
+// faults, so that one is taken only with its "already exists" message.
+const (
+	codeDuplicateColumn = 15
+	codeIllegalColumn   = 44
+)
+
+// isDuplicateColumn reports whether err says a column to add exists
+// already: ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS, so a
+// migration that adds one and is run again (cut short, or by two
+// processes at once) meets this and goes on.
+func isDuplicateColumn(err error) bool {
+	var ex *ch.Exception
+	if !errors.As(err, &ex) {
+		return false
+	}
+	return ex.Code == codeDuplicateColumn ||
+		ex.Code == codeIllegalColumn && strings.Contains(ex.Message, "already exists")
 }
