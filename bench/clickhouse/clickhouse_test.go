@@ -5,7 +5,7 @@
 // against the same run with a sink that discards. It needs a server:
 //
 //	eval "$(deploy/clickhouse.sh start)"
-//	go test -tags integration -run XXX -bench . -benchtime 5x ./bench/clickhouse
+//	go test -tags integration -run '^$' -bench . -benchtime 5x ./bench/clickhouse
 //
 // Each benchmark works in a database of its own, dropped at the end.
 package clickhouse

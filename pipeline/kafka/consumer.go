@@ -72,7 +72,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	for i, in := range k.Inputs {
 		topics[i] = in.Topic
 	}
-	group, err := kafkago.NewConsumerGroup(kafkago.ConsumerGroupConfig{
+	err := runGroup(ctx, kafkago.ConsumerGroupConfig{
 		ID: k.Group, Brokers: k.Brokers, Dialer: c.dialer, Topics: topics,
 		StartOffset:       kafkago.FirstOffset,
 		SessionTimeout:    k.SessionTimeout.D(),
@@ -80,35 +80,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 		RebalanceTimeout:  c.cfg.Pipeline.ShutdownTimeout.D() + 5*time.Second,
 		JoinGroupBackoff:  joinBackoff,
 		ErrorLogger:       printfLogger{c.cfg.Logger, "kafka client error"},
+	}, c.cfg.Logger, func(genCtx context.Context, gen *kafkago.Generation) {
+		c.generation(ctx, genCtx, gen)
 	})
-	if err != nil {
-		return fmt.Errorf("join group %q: %w", k.Group, err)
-	}
-	defer group.Close()
-	failures := 0
-	for ctx.Err() == nil {
-		gen, err := group.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			failures++
-			if failures == 1 || failures%30 == 0 {
-				c.cfg.Logger.Warn("joining consumer group failed; retrying", logkey.Group, k.Group,
-					logkey.Attempts, failures, logkey.Err, err)
-			}
-			continue
-		}
-		failures = 0
-		done := make(chan struct{})
-		gen.Start(func(genCtx context.Context) {
-			defer close(done)
-			c.generation(ctx, genCtx, gen)
-		})
-		<-done
-	}
 	c.joined.Store(false)
-	return nil
+	return err
 }
 
 // generation consumes the partitions of one generation until it ends or

@@ -3,7 +3,6 @@ package kafka
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -126,7 +125,7 @@ func (v *Verdicts) Joined() bool { return v.joined.Load() }
 // the group cannot be set up at all.
 func (v *Verdicts) Run(ctx context.Context) error {
 	k := v.cfg.Kafka
-	group, err := kafkago.NewConsumerGroup(kafkago.ConsumerGroupConfig{
+	err := runGroup(ctx, kafkago.ConsumerGroupConfig{
 		ID: v.cfg.Group, Brokers: k.Brokers, Dialer: v.dialer, Topics: []string{v.cfg.Topic},
 		StartOffset:       kafkago.FirstOffset,
 		SessionTimeout:    k.SessionTimeout.D(),
@@ -134,35 +133,11 @@ func (v *Verdicts) Run(ctx context.Context) error {
 		RebalanceTimeout:  k.SessionTimeout.D() + 5*time.Second,
 		JoinGroupBackoff:  joinBackoff,
 		ErrorLogger:       printfLogger{v.cfg.Logger, "kafka client error"},
+	}, v.cfg.Logger, func(genCtx context.Context, gen *kafkago.Generation) {
+		v.generation(ctx, genCtx, gen)
 	})
-	if err != nil {
-		return fmt.Errorf("join group %q: %w", v.cfg.Group, err)
-	}
-	defer group.Close()
-	failures := 0
-	for ctx.Err() == nil {
-		gen, err := group.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			failures++
-			if failures == 1 || failures%30 == 0 {
-				v.cfg.Logger.Warn("joining consumer group failed; retrying",
-					logkey.Group, v.cfg.Group, logkey.Attempts, failures, logkey.Err, err)
-			}
-			continue
-		}
-		failures = 0
-		done := make(chan struct{})
-		gen.Start(func(genCtx context.Context) {
-			defer close(done)
-			v.generation(ctx, genCtx, gen)
-		})
-		<-done
-	}
 	v.joined.Store(false)
-	return nil
+	return err
 }
 
 // generation reads the partitions of one generation until it or ctx

@@ -468,7 +468,7 @@ func (s *Scanner) unescape(buf *[]byte, start, i int) ([]byte, bool) {
 	return nil, false
 }
 
-// decodeU decodes the \uXXXX escape at d[i], joining a surrogate pair,
+// decodeU decodes the \u escape (four hex digits) at d[i], joining a surrogate pair,
 // and returns the rune and the bytes used. A lone surrogate becomes
 // U+FFFD, as encoding/json does.
 func decodeU(d []byte, i int) (rune, int) {
