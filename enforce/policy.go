@@ -67,7 +67,8 @@ type Match struct {
 	VIP *bool `yaml:"vip" json:"vip,omitempty"`
 	// Retrospective says whether the rule acts on retro-hunting's verdicts:
 	// false (the default) on live verdicts only, true on retrospective
-	// ones only, any on both. See README "Retrospective verdicts".
+	// ones only, any on both. See the paragraph "Retrospective verdicts" in this
+	// package's README.
 	Retrospective Retro `yaml:"retrospective" json:"retrospective,omitzero"`
 }
 

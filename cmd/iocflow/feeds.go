@@ -135,14 +135,19 @@ func (l *loaded) report(w io.Writer) {
 	for _, s := range l.suppressed {
 		suppressed += s.Count
 	}
-	fmt.Fprintf(w, "iocflow: indicators: %d loaded (%s) from %d feeds; %d rejected; "+
-		"%d not enforced; %d suppressed by allowlist\n", len(l.indicators),
-		strings.Join(parts, ", "), len(l.results), l.rejected(), notEnforced, suppressed)
+	perTypeText := ""
+	if len(parts) > 0 {
+		perTypeText = " (" + strings.Join(parts, ", ") + ")"
+	}
+	fmt.Fprintf(w, "iocflow: indicators: %d loaded%s from %d %s; %d rejected; "+
+		"%d not enforced; %d suppressed by allowlist\n", len(l.indicators), perTypeText,
+		len(l.results), plural(len(l.results), "feed", "feeds"), l.rejected(), notEnforced,
+		suppressed)
 	listed := 0
 	for _, s := range l.suppressed {
 		if listed++; listed <= maxListed {
-			fmt.Fprintf(w, "iocflow:   suppressed: feed %q: %d indicators (e.g. %s): %s\n",
-				s.Feed, s.Count, s.Example, s.Reason)
+			fmt.Fprintf(w, "iocflow:   suppressed: feed %q: %d %s (e.g. %s): %s\n",
+				s.Feed, s.Count, plural(s.Count, "indicator", "indicators"), s.Example, s.Reason)
 		}
 	}
 	for _, err := range l.skipped {
@@ -176,7 +181,16 @@ func (l *loaded) noteSuppressed(w io.Writer) {
 		n += s.Count
 	}
 	if n > 0 {
-		fmt.Fprintf(w, "iocflow: %d indicators suppressed by the allowlist; "+
-			"--allowlist-defaults=false keeps those the shipped defaults drop\n", n)
+		fmt.Fprintf(w, "iocflow: %d %s suppressed by the allowlist; "+
+			"--allowlist-defaults=false keeps those the shipped defaults drop\n", n,
+			plural(n, "indicator", "indicators"))
 	}
+}
+
+// plural picks the word for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

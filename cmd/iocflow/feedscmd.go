@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/iocflow/iocflow/feeds/allowlist"
 	"io"
 	"net/http"
 	"net/url"
@@ -109,6 +110,15 @@ func cmdFeedsValidate(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	for _, ne := range res.NotEnforced {
 		fmt.Fprintf(stdout, "%s: %s: not enforced: %s\n", name, ne.Position, ne.Reason)
+	}
+	// Values the shipped allowlist drops are valid, but a person checking a
+	// file wants to know that a default deployment will never match them.
+	defaults := allowlist.Default()
+	for _, in := range res.Indicators {
+		if reason, ok := defaults.Allows(in.Type, in.Value); ok {
+			fmt.Fprintf(stdout, "%s: %s: the default allowlist drops %s: %s\n",
+				name, in.Sources[0].ID, in.ID, reason)
+		}
 	}
 	if len(res.Rejects) > 0 {
 		return exitRejected, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -23,9 +24,13 @@ type chFlags struct {
 
 func (c *chFlags) register(fs *flag.FlagSet) {
 	c.level = levelFlag{slog.LevelWarn}
-	fs.StringVar(&c.addr, "clickhouse", "127.0.0.1:9000",
-		"ClickHouse native-protocol `host:port` list, comma-separated; the password comes "+
-			"from IOCFLOW_CLICKHOUSE_PASSWORD")
+	addr := os.Getenv("CLICKHOUSE_ADDR") // what deploy/clickhouse.sh start prints
+	if addr == "" {
+		addr = "127.0.0.1:9000"
+	}
+	fs.StringVar(&c.addr, "clickhouse", addr,
+		"ClickHouse native-protocol `host:port` list, comma-separated (default $CLICKHOUSE_ADDR "+
+			"when set); the password comes from IOCFLOW_CLICKHOUSE_PASSWORD")
 	fs.StringVar(&c.database, "database", "iocflow", "ClickHouse `database` of iocflow's tables")
 	fs.Var(&c.level, "log-level", "log `level`: debug, info, warn or error")
 }

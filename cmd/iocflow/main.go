@@ -73,6 +73,10 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case "enforce":
 		code, err = cmdEnforce(ctx, args[1:], stderr)
 	case "version":
+		if len(args) > 1 {
+			fmt.Fprintln(stdout, "usage: iocflow version\n  print the version of this build")
+			break
+		}
 		fmt.Fprintln(stdout, "iocflow", version)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, topUsage)

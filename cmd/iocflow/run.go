@@ -174,8 +174,12 @@ func printSummary(w io.Writer, s pipeline.Stats, l *loaded, outName string) {
 	for _, name := range slices.Sorted(maps.Keys(s.ByFormat)) {
 		formats = append(formats, fmt.Sprintf("%s %d", name, s.ByFormat[name]))
 	}
-	fmt.Fprintf(w, "iocflow: events: %d read, %d decoded (%s), %d malformed; %d field values skipped\n",
-		s.Read, s.Decoded, strings.Join(formats, ", "), s.Malformed, s.SkippedValues)
+	byFormat := ""
+	if len(formats) > 0 {
+		byFormat = " (" + strings.Join(formats, ", ") + ")"
+	}
+	fmt.Fprintf(w, "iocflow: events: %d read, %d decoded%s, %d malformed; %d field values skipped\n",
+		s.Read, s.Decoded, byFormat, s.Malformed, s.SkippedValues)
 	l.report(w)
 	fmt.Fprintf(w, "iocflow: verdicts: %d written to %s\n", s.Verdicts, outName)
 }

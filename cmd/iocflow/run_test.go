@@ -135,7 +135,7 @@ func TestRun_BadInputKeepsGoing(t *testing.T) {
 	for _, want := range []string{
 		`"origin":"stdin:2"`, `"origin":"stdin:3"`,
 		"events: 4 read, 2 decoded (suricata 2), 2 malformed",
-		"indicators: 2 loaded (ipv4 1, domain 1) from 1 feeds; 1 rejected",
+		"indicators: 2 loaded (ipv4 1, domain 1) from 1 feed; 1 rejected",
 		`rejected: feed "mine": line 2: "300.1.1.1"`,
 		"verdicts: 2 written",
 	} {

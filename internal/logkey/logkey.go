@@ -4,12 +4,15 @@ package logkey
 
 // Attribute keys, snake_case.
 const (
-	Adapter       = "adapter"
-	Added         = "added"
-	Address       = "address"
-	Attempts      = "attempts"
-	Component     = "component"
-	Count         = "count"
+	Adapter   = "adapter"
+	Added     = "added"
+	Address   = "address"
+	Attempts  = "attempts"
+	Component = "component"
+	Count     = "count"
+	// Drain is how long stopping took: reads stopped to all written and
+	// committed.
+	Drain         = "drain"
 	DryRun        = "dry_run"
 	Duration      = "duration"
 	Err           = "err"

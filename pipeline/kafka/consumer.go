@@ -145,7 +145,7 @@ func (c *Consumer) generation(ctx, genCtx context.Context, gen *kafkago.Generati
 		level = slog.LevelWarn
 	}
 	c.cfg.Logger.Log(context.Background(), level, "consumer group generation ended",
-		logkey.Generation, gen.ID, logkey.Duration, time.Since(start),
+		logkey.Generation, gen.ID, logkey.Drain, time.Since(start),
 		logkey.Err, errors.Join(streamErr, commitErr))
 }
 
