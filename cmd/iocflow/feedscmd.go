@@ -98,7 +98,8 @@ func cmdFeedsValidate(args []string, stdout, stderr io.Writer) (int, error) {
 	defer f.Close()
 	r := withProgress(f, name, stderr)
 	base := filepath.Base(name)
-	res, err := schedule.Read(strings.TrimSuffix(base, filepath.Ext(base)), base, r, feedFormats, "")
+	feed := strings.TrimSuffix(base, filepath.Ext(base))
+	res, err := schedule.Read(feed, base, r, feedFormats, "")
 	r.done()
 	if err != nil {
 		return exitUsage, fmt.Errorf("validate %s: %w", name, err)

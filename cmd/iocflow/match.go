@@ -37,7 +37,8 @@ func cmdMatch(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Var(&feedPaths, "feeds", "feed `file or folder`; repeatable")
 	var allow allowOptions
 	allow.register(fs)
-	fs.StringVar(&typeName, "type", "", "read every value as this observable `type` instead of guessing")
+	fs.StringVar(&typeName, "type", "",
+		"read every value as this observable `type` instead of guessing")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object per value")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err

@@ -23,7 +23,8 @@ func cmdProduce(ctx context.Context, args []string, stdin io.Reader, stdout,
 	stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("iocflow produce", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	brokers := fs.String("brokers", "", "comma-separated Kafka `addresses` (deploy/kafka.sh start prints one)")
+	brokers := fs.String("brokers", "",
+		"comma-separated Kafka `addresses` (deploy/kafka.sh start prints one)")
 	topic := fs.String("topic", "", "the `topic` to write to")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: iocflow produce --brokers ADDR --topic TOPIC [FILE...]\n"+
@@ -60,7 +61,8 @@ func cmdProduce(ctx context.Context, args []string, stdin io.Reader, stdout,
 	return exitOK, nil
 }
 
-func produceFile(ctx context.Context, w *kafkago.Writer, name string, stdin io.Reader) (int, error) {
+func produceFile(ctx context.Context, w *kafkago.Writer, name string,
+	stdin io.Reader) (int, error) {
 	r := stdin
 	if name != "-" {
 		f, err := os.Open(name)

@@ -32,13 +32,18 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	f := &runFlags{level: levelFlag{slog.LevelInfo}}
 	fs := flag.NewFlagSet("iocflow run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&f.feeds, "feeds", "feed `file or folder` (STIX 2.x bundle, ET list, CSV or plain list); repeatable")
-	fs.Var(&f.inputs, "input", "events as JSON lines: a `file`, or - for standard input; repeatable (default -)")
-	fs.StringVar(&f.output, "output", "", "write verdicts to this `file` instead of standard output")
-	fs.StringVar(&f.format, "format", "auto", "input `format`: "+strings.Join(inputFormatNames, ", "))
+	fs.Var(&f.feeds, "feeds", "feed `file or folder` (STIX 2.x bundle, ET list, CSV or "+
+		"plain list, and the other formats of the README); repeatable")
+	fs.Var(&f.inputs, "input", "events, one record a line: a `file`, or - for standard "+
+		"input; repeatable (default -)")
+	fs.StringVar(&f.output, "output", "",
+		"write verdicts to this `file` instead of standard output")
+	fs.StringVar(&f.format, "format", "auto",
+		"input `format`: "+strings.Join(inputFormatNames, ", "))
 	fs.Var(&f.maps, "map", "map a JSON field to an observable type, as `path=type` (ip, hash, auto, "+
 		"or a type such as domain, url, sha256); repeatable, adds to the built-in mapping")
-	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any record or indicator was rejected")
+	fs.BoolVar(&f.strict, "strict", false,
+		"exit with status 1 when any record or indicator was rejected")
 	fs.Var(&f.level, "log-level", "log `level`: debug, info, warn or error")
 	fs.String("config", "", "run as a Kafka worker with this service config `file` instead "+
 		"(README: Service mode); the embedded-mode flags then do not apply")

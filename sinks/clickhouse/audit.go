@@ -69,7 +69,8 @@ func appendActions(b driver.Batch, recs []enforce.Record) error {
 		err := b.Append(clampTime(r.Time), string(r.Event), r.ActionID, r.Op,
 			uint32(max(r.Attempt, 0)), kind, r.Target.Key(), r.Adapter, r.Rule, r.Actor,
 			r.Mode, dry, string(r.State), clampTime(r.Expires), clampTime(r.Applied),
-			r.Answer, r.Error, r.Note, f.EventID, f.Indicator, clampTime(f.Time), f.Department, f.User, f.Host, f.Severity.String())
+			r.Answer, r.Error, r.Note, f.EventID, f.Indicator, clampTime(f.Time),
+			f.Department, f.User, f.Host, f.Severity.String())
 		if err != nil {
 			return err
 		}
