@@ -19,8 +19,8 @@ import (
 // members whose key some mapped path can meet (the program's key set),
 // with their values, in a small tree of nodes. The mapped paths are then
 // looked up in that tree exactly as decodeGeneric looks them up in the
-// map[string]any that encoding/json builds: a whole-key match wins at an
-// object, otherwise every split at a dot is tried in order, arrays apply
+// map[string]any that encoding/json builds: at an object the whole key and
+// then every split at a dot are tried in order, arrays apply
 // the rest of the path to each element, and a repeated key keeps its last
 // value. Values are copied into an arena, so nothing is allocated per
 // record beyond what package ioc allocates to canonicalise a value.
@@ -390,7 +390,7 @@ func (st *state) lookup(n int32, sf *suffix, out []int32) []int32 {
 		return out
 	}
 	if m := st.member(nd, sf.whole); m >= 0 {
-		return st.lookup(m, endOfPath, out)
+		out = st.lookup(m, endOfPath, out)
 	}
 	for _, sp := range sf.splits {
 		if m := st.member(nd, sp.key); m >= 0 {

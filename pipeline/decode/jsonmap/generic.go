@@ -115,8 +115,10 @@ func lookup(v any, path string, out []any) []any {
 	if !ok {
 		return out
 	}
+	// A flattened key and a nested path to the same field are both read:
+	// taking only one would let a record hide a value behind the other.
 	if x, ok := m[path]; ok {
-		return lookup(x, "", out)
+		out = lookup(x, "", out)
 	}
 	for i := 0; i < len(path); i++ {
 		if path[i] != '.' {

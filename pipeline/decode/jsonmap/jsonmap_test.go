@@ -1,6 +1,8 @@
 package jsonmap
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
@@ -51,3 +53,27 @@ func FuzzDecoder(f *testing.F) {
 }
 
 func BenchmarkDecoder(b *testing.B) { dt.BenchLines(b, New(DefaultMapping()), files...) }
+
+// TestDecode_FlatKeyDoesNotHideNested checks that a record cannot hide a
+// nested value behind a flattened key of the same path, or the other way
+// round: both are observables.
+func TestDecode_FlatKeyDoesNotHideNested(t *testing.T) {
+	d := New(DefaultMapping())
+	for _, rec := range []string{
+		`{"source":{"ip":"198.18.7.23"},"source.ip":"192.0.2.1"}`,
+		`{"source.ip":"192.0.2.1","source":{"ip":"198.18.7.23"}}`,
+	} {
+		var ev event.Event
+		if err := d.Decode([]byte(rec), &ev); err != nil {
+			t.Fatalf("Decode(%s): %v", rec, err)
+		}
+		var got []string
+		for _, o := range ev.Observables {
+			got = append(got, o.Value)
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != "192.0.2.1 198.18.7.23" {
+			t.Errorf("Decode(%s) observables = %v, want both addresses", rec, got)
+		}
+	}
+}
