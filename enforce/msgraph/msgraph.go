@@ -1,9 +1,13 @@
 // Package msgraph quarantines mail through the Microsoft Graph API: Apply
 // finds the message in the user's mailbox by its Internet message id and
 // moves it to a quarantine folder; Remove (release or expiry) moves it
-// back. It authenticates as an application with the OAuth 2.0 client
-// credentials grant and caches the token until shortly before it expires.
-// It is an enforce.Adapter. An Adapter is safe for concurrent use.
+// back; Held lists the quarantine folder of each mailbox the adapter has
+// quarantined mail in and reports which of those messages are still
+// there. It authenticates as an application with the OAuth 2.0 client
+// credentials grant and caches the token until shortly before it expires,
+// and waits out Graph's throttling (429 with Retry-After). It is an
+// enforce.Adapter and an enforce.Lister. An Adapter is safe for concurrent
+// use; LOCKS.md describes its two mutexes.
 package msgraph
 
 import (
@@ -96,16 +100,24 @@ type Adapter struct {
 	cfg    Config
 	secret string
 	client *http.Client
+	rt     *throttle
 	now    func() time.Time
 
 	mu      sync.Mutex
 	token   string
 	expires time.Time
+
+	// qmu guards quarantined: the targets this adapter has moved to the
+	// quarantine folder and not moved back since the process started,
+	// by Target.Key.
+	qmu         sync.Mutex
+	quarantined map[string]enforce.Target
 }
 
 // New builds an adapter; the config must have been through Defaults and
 // Validate. The secret is read now. A nil client means
-// http.DefaultClient.
+// http.DefaultClient. The adapter sends through a copy of the client whose
+// transport waits out throttled answers; the client itself is not changed.
 func New(c Config, client *http.Client) (*Adapter, error) {
 	s, err := enforce.ReadSecret(c.ClientSecretEnv, c.ClientSecretFile)
 	if err != nil {
@@ -114,7 +126,14 @@ func New(c Config, client *http.Client) (*Adapter, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &Adapter{cfg: c, secret: s, client: client, now: time.Now}, nil
+	rt := &throttle{base: client.Transport, sleep: sleep}
+	if rt.base == nil {
+		rt.base = http.DefaultTransport
+	}
+	own := *client
+	own.Transport = rt
+	return &Adapter{cfg: c, secret: s, client: &own, rt: rt, now: time.Now,
+		quarantined: map[string]enforce.Target{}}, nil
 }
 
 // Name implements enforce.Adapter.
@@ -125,17 +144,31 @@ func (a *Adapter) Supports(k enforce.Kind) bool { return k == enforce.Quarantine
 
 // Apply moves the message to the quarantine folder. The receipt's Ref is
 // the message's id after the move (Graph gives a moved message a new id).
+// A message moved is remembered for Held.
 func (a *Adapter) Apply(ctx context.Context, r enforce.Request) (enforce.Receipt, error) {
 	id, err := a.find(ctx, r.Target)
 	if err != nil {
 		return enforce.Receipt{}, err
 	}
-	return a.move(ctx, r.Target.Mailbox, id, a.cfg.QuarantineFolder)
+	rec, err := a.move(ctx, r.Target.Mailbox, id, a.cfg.QuarantineFolder)
+	if err == nil {
+		a.remember(r.Target, true)
+	}
+	return rec, err
 }
 
 // Remove moves the message back to the restore folder. It uses the id
-// from Apply and falls back to a search by Internet message id.
+// from Apply and falls back to a search by Internet message id. Once the
+// message is back (or gone), Held no longer looks for it.
 func (a *Adapter) Remove(ctx context.Context, r enforce.Request) (enforce.Receipt, error) {
+	rec, err := a.restore(ctx, r)
+	if err == nil {
+		a.remember(r.Target, false)
+	}
+	return rec, err
+}
+
+func (a *Adapter) restore(ctx context.Context, r enforce.Request) (enforce.Receipt, error) {
 	if r.Ref != "" {
 		rec, err := a.move(ctx, r.Target.Mailbox, r.Ref, a.cfg.RestoreFolder)
 		var de *enforce.DeviceError
