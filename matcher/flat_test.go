@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,6 +49,9 @@ func checkParse4(t *testing.T, s string) {
 	if ok && k != ip4Key(a) {
 		t.Fatalf("parse4Key(%q) = %08x, want %08x", s, k, ip4Key(a))
 	}
+	if k2, ok2 := parse4KeyLoop(s); ok2 != ok || ok && k2 != k {
+		t.Fatalf("parse4KeyLoop(%q) = %08x, %v; parse4Key %08x, %v", s, k2, ok2, k, ok)
+	}
 	if a4, ok4 := parse4(s); ok4 != ok || ok && a4 != a {
 		t.Fatalf("parse4(%q) = %v, %v; want %v, %v", s, a4, ok4, a, want)
 	}
@@ -65,11 +69,81 @@ func TestParse4_MatchesNetip(t *testing.T) {
 	for range 100000 {
 		checkParse4(t, randString(r, "0123456789..", r.IntN(17)))
 	}
+	// Near-misses of the word-at-a-time parser: fields of 0 to 4 digits,
+	// leading zeros, values around 255, a stray byte (NUL, '/', ':', the
+	// bytes next to '.' and the digits, high bytes) anywhere.
+	for range 200000 {
+		var b []byte
+		for f := range 3 + r.IntN(3) {
+			if f > 0 {
+				b = append(b, '.')
+			}
+			switch r.IntN(4) {
+			case 0:
+				b = append(b, randString(r, "0123456789", r.IntN(5))...)
+			case 1:
+				b = strconv.AppendInt(b, int64(250+r.IntN(10)), 10)
+			default:
+				b = strconv.AppendInt(b, int64(r.IntN(256)), 10)
+			}
+		}
+		if r.IntN(4) == 0 {
+			odd := []byte{0, '/', ':', '-', '.', '0', '9', 0x2e ^ 0x80, 0xb0, 0xff, ' '}
+			b[r.IntN(len(b))] = odd[r.IntN(len(odd))]
+		}
+		checkParse4(t, string(b))
+	}
+}
+
+// parse4KeyLoop is the byte-at-a-time parser that parse4Key replaced,
+// kept as a second oracle and for BenchmarkParse4.
+func parse4KeyLoop(s string) (uint32, bool) {
+	var k uint32
+	i := 0
+	for f := range 4 {
+		if f > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return 0, false
+			}
+			i++
+		}
+		if i >= len(s) {
+			return 0, false
+		}
+		v := uint32(s[i] - '0')
+		if v > 9 {
+			return 0, false
+		}
+		i++
+		if v != 0 {
+			for range 2 {
+				if i >= len(s) {
+					break
+				}
+				d := uint32(s[i] - '0')
+				if d > 9 {
+					break
+				}
+				v = v*10 + d
+				i++
+			}
+			if v > 255 {
+				return 0, false
+			}
+		}
+		k = k<<8 | v
+	}
+	return k, i == len(s)
 }
 
 func FuzzParse4(f *testing.F) {
 	f.Add("192.168.0.1")
 	f.Add("1.2.3.04")
+	f.Add("1.2.3.4")
+	f.Add("255.255.255.255")
+	f.Add("1.2.3.256")
+	f.Add("1.2.3.\x004")
+	f.Add("100.10.1.255")
 	f.Fuzz(func(t *testing.T, s string) { checkParse4(t, s) })
 }
 
@@ -194,5 +268,44 @@ func TestSnapshot_OverlayMerges(t *testing.T) {
 	}
 	if merges < 2 {
 		t.Errorf("%d merges of the overlay into the base, want at least 2", merges)
+	}
+}
+
+func TestGather8(t *testing.T) {
+	t.Parallel()
+	for m := range 256 {
+		var w uint64
+		for i := range 8 {
+			if m>>i&1 != 0 {
+				w |= 0x80 << (8 * i)
+			}
+		}
+		if got := gather8(w); int(got) != m {
+			t.Fatalf("gather8(%016x) = %08b, want %08b", w, got, m)
+		}
+	}
+}
+
+// TestFormat4_MatchesLoad4 checks that the IPv4 table hashes an address
+// (format4) as a lookup hashes its canonical text (load4).
+func TestFormat4_MatchesLoad4(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(45, 46))
+	keys := []uint32{0, 0xffffffff, 0x01020304, 0x0a000001, 0x64646464, 0x09090909, 0xff000000}
+	for range 100000 {
+		keys = append(keys, r.Uint32())
+	}
+	for range 10000 { // short fields, short texts
+		keys = append(keys, r.Uint32()&0x0f0f0f0f, r.Uint32()&0x07070707)
+	}
+	for _, k := range keys {
+		s := netip.AddrFrom4([4]byte{byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)}).String()
+		w0, w1, ok := load4(s)
+		if !ok {
+			t.Fatalf("load4(%q) not ok", s)
+		}
+		if g0, g1 := format4(k); g0 != w0 || g1 != w1 {
+			t.Fatalf("format4(%08x) = %016x %016x, load4(%q) = %016x %016x", k, g0, g1, s, w0, w1)
+		}
 	}
 }

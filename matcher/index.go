@@ -17,6 +17,7 @@ type builder struct {
 	ip4    []item[uint32]
 	ip6    []item[[16]byte]
 	cidrs  []cidr.Pair
+	cidr4  bool // some prefix of cidrs is IPv4
 	texts  []Ref
 	labels uint64 // label counts of the domains added, as Snapshot.labels
 }
@@ -55,6 +56,7 @@ func (b *builder) addIP(r Ref, t ioc.Type, v string) {
 	}
 	if !p.IsSingleIP() {
 		b.cidrs = append(b.cidrs, cidr.Pair{Prefix: p, Value: uint32(r)})
+		b.cidr4 = b.cidr4 || p.Addr().Is4()
 		return
 	}
 	a := p.Addr()
@@ -107,6 +109,7 @@ func (b *builder) build(s *Snapshot) {
 	if len(b.cidrs) > 0 {
 		s.cidrs = cidr.Build(b.cidrs)
 	}
+	s.cidr4 = b.cidr4
 	if len(b.texts) > 0 {
 		s.text = buildText(s, b.texts)
 	}
@@ -128,6 +131,7 @@ func applyTo(ns, s *Snapshot, del, add *builder) {
 	ns.ip4 = s.ip4.apply(ns, add.ip4, h.ip4)
 	ns.ip6 = s.ip6.apply(ns, add.ip6, h.ip6)
 	ns.labels = s.labels | add.labels
+	ns.cidr4 = s.cidr4 || add.cidr4
 	if len(del.cidrs)+len(add.cidrs) > 0 {
 		if s.cidrs == nil {
 			ns.cidrs = cidr.Build(add.cidrs)

@@ -30,7 +30,8 @@ const chunkSize = 1 << chunkBits
 // Exact values live in flat bucketed hash tables with an overlay for
 // deltas (see flat.go): string types keyed by a seeded 64-bit hash and
 // checked against the indicator on a hit, hashes by their binary digest,
-// host addresses by their bits. IP ranges live in a cidr.Table and
+// host addresses by their bits (IPv4 hashed by its canonical text, so
+// that a miss needs no parse). IP ranges live in a cidr.Table and
 // substring patterns in an ac automaton. STIX conjunction gates live
 // beside them, so that they change with the indicators (Gates).
 type Snapshot struct {
@@ -47,7 +48,10 @@ type Snapshot struct {
 	ip4     exact[uint32]
 	ip6     exact[[16]byte]
 	cidrs   *cidr.Table
-	text    *textIndex
+	// cidr4 is set when cidrs may hold an IPv4 prefix: without one, an
+	// IPv4 lookup needs only the exact table. Apply only sets it.
+	cidr4 bool
+	text  *textIndex
 	// gates are the conjunction patterns of the indicators, built and
 	// changed with them; gateErrs are the patterns that could not be
 	// compiled by the Build or Apply that made this snapshot.
@@ -149,8 +153,8 @@ func (s *Snapshot) Indicator(r Ref) *ioc.Indicator {
 func (s *Snapshot) Lookup(t ioc.Type, v string, dst []Ref) []Ref {
 	switch t {
 	case ioc.IPv4, ioc.IPv6:
-		if k, ok := parse4Key(v); ok {
-			return s.lookup4(k, dst)
+		if w0, w1, ok := load4(v); ok {
+			return s.lookup4Text(v, s.h.ip4Text(w0, w1), dst)
 		}
 		a, ok := parseAddr(v)
 		if !ok {
@@ -178,7 +182,8 @@ func (s *Snapshot) Lookup(t ioc.Type, v string, dst []Ref) []Ref {
 func (s *Snapshot) LookupAddr(a netip.Addr, dst []Ref) []Ref {
 	a = a.WithZone("").Unmap()
 	if a.Is4() {
-		return s.lookup4(ip4Key(a), dst)
+		k := ip4Key(a)
+		return s.lookup4(k, s.hash4(k), dst)
 	}
 	if a.Is6() {
 		k := a.As16()
@@ -192,10 +197,36 @@ func (s *Snapshot) LookupAddr(a netip.Addr, dst []Ref) []Ref {
 	return dst
 }
 
-// lookup4 is LookupAddr for the IPv4 address k (as ip4Key gives it).
-func (s *Snapshot) lookup4(k uint32, dst []Ref) []Ref {
-	dst = s.ip4.appendRefs(s, dst, s.h.ip4(k), k)
-	if s.cidrs != nil {
+// lookup4Text is Lookup of v, which load4 accepted and whose words hash
+// to h: IPv4 text or nothing. Without IPv4 prefixes in the snapshot a miss
+// in the exact table's tags settles it, before v is parsed; the exact
+// table is hashed by the canonical text, and only canonical text parses.
+// Hot path.
+func (s *Snapshot) lookup4Text(v string, h uint64, dst []Ref) []Ref {
+	if !s.cidr4 && !s.ip4.mayHave(h) {
+		return dst
+	}
+	k, ok := parse4Key(v)
+	if !ok {
+		return dst
+	}
+	return s.lookup4(k, h, dst)
+}
+
+// hash4 returns the IPv4 table's hash of k (as ip4Key gives it), or 0
+// when the table is empty: hashing k formats its text.
+func (s *Snapshot) hash4(k uint32) uint64 {
+	if s.ip4.empty() {
+		return 0
+	}
+	return s.h.ip4(k)
+}
+
+// lookup4 is LookupAddr for the IPv4 address k (as ip4Key gives it),
+// whose hash is h (hash4).
+func (s *Snapshot) lookup4(k uint32, h uint64, dst []Ref) []Ref {
+	dst = s.ip4.appendRefs(s, dst, h, k)
+	if s.cidr4 && s.cidrs != nil {
 		a := netip.AddrFrom4([4]byte{byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)})
 		for _, r := range s.cidrs.Lookup(a) {
 			dst = append(dst, Ref(r))
@@ -263,8 +294,11 @@ func (s *Snapshot) lookupHost(h string, dst []Ref) []Ref {
 		}
 		return dst
 	}
-	if a, ok := parse4(h); ok {
-		return s.LookupAddr(a, dst)
+	if w0, w1, ok := load4(h); ok {
+		if k, ok := parse4Key(h); ok {
+			// h parsed, so it is canonical: hash its text, not k.
+			return s.lookup4(k, s.h.ip4Text(w0, w1), dst)
+		}
 	}
 	return s.lookupDomain(h, dst)
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -426,4 +427,39 @@ func BenchmarkApplyChain(b *testing.B) {
 		b.ReportMetric(float64(total.Microseconds())/1e3/float64(len(deltas)), "mean-cpu-ms/apply")
 		b.ReportMetric(float64(worst.Microseconds())/1e3, "max-cpu-ms/apply")
 	}
+}
+
+// BenchmarkParse4 compares the word-at-a-time dotted-quad parser with
+// the byte loop it replaced (parse4KeyLoop) on the IPv4 queries of
+// BenchmarkLookupExact (random addresses).
+func BenchmarkParse4(b *testing.B) {
+	qs := getSet(ioc.IPv4, 1e4).queries
+	for _, impl := range []struct {
+		name  string
+		parse func(string) (uint32, bool)
+	}{{"swar", parse4Key}, {"loop", parse4KeyLoop}} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			var sum uint32
+			stop := cputime.Start(b)
+			for i := 0; b.Loop(); i++ {
+				k, _ := impl.parse(qs[i&(nQueries-1)])
+				sum += k
+			}
+			stop()
+			if sum == 0 {
+				b.Fatal("nothing parsed")
+			}
+		})
+	}
+}
+
+// BenchmarkLookupIPv4WithPrefix is BenchmarkLookupExact for ipv4 at 1e6
+// with one IPv4 prefix in the snapshot as well, which makes every lookup
+// parse the text and search the prefixes.
+func BenchmarkLookupIPv4WithPrefix(b *testing.B) {
+	set := getSet(ioc.IPv4, 1e6)
+	inds := append(slices.Clip(set.inds), &ioc.Indicator{ID: "p", Type: ioc.IPv4, Value: "192.0.2.0/24"})
+	s := Build(1, inds)
+	b.Run("impl=snapshot", func(b *testing.B) { benchLookup(b, s, ioc.IPv4, set.queries) })
+	b.Run("impl=gomap", func(b *testing.B) { benchGoMap(b, set) })
 }

@@ -130,3 +130,52 @@ func TestEngine_ZeroValueIsEmpty(t *testing.T) {
 		t.Fatalf("Store did not take")
 	}
 }
+
+// TestSnapshot_IPv4HostsWithoutPrefixes covers the IPv4 path that settles
+// a miss on the text's hash: no IPv4 prefix (an IPv6 one only), then one
+// added by Apply.
+// It is not parallel: it counts allocations.
+func TestSnapshot_IPv4HostsWithoutPrefixes(t *testing.T) {
+	s := Build(1, []*ioc.Indicator{
+		ind(ioc.IPv4, "10.1.2.3"), ind(ioc.IPv4, "1.2.3.4"), ind(ioc.IPv4, "255.255.255.255"),
+		ind(ioc.IPv6, "2001:db8::/32"),
+	})
+	check := func(s *Snapshot, v string, want ...Ref) {
+		t.Helper()
+		got := s.Lookup(ioc.IPv4, v, nil)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("Lookup(ipv4, %q) = %v, want %v", v, got, want)
+		}
+		if a, err := netip.ParseAddr(v); err == nil {
+			got = s.LookupAddr(a, nil)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("LookupAddr(%v) = %v, want %v", a, got, want)
+			}
+		}
+	}
+	check(s, "10.1.2.3", 0)
+	check(s, "1.2.3.4", 1)
+	check(s, "255.255.255.255", 2)
+	check(s, "::ffff:1.2.3.4", 1)
+	check(s, "::ffff:10.1.2.3", 0)
+	check(s, "010.1.2.3")
+	check(s, "10.1.2.3.")
+	check(s, "10.1.2.4")
+	check(s, "2001:db8::1", 3)
+	if s.cidr4 {
+		t.Fatalf("cidr4 set with no IPv4 prefix")
+	}
+	dst := make([]Ref, 0, 4)
+	for _, v := range []string{"10.1.2.3", "10.1.2.4", "::ffff:1.2.3.4"} {
+		if n := testing.AllocsPerRun(100, func() { dst = s.Lookup(ioc.IPv4, v, dst[:0]) }); n != 0 {
+			t.Errorf("Lookup(ipv4, %q): %v allocations per run, want 0", v, n)
+		}
+	}
+	s = s.Apply(2, Delta{Upsert: []*ioc.Indicator{ind(ioc.IPv4, "10.0.0.0/8")}})
+	check(s, "10.1.2.3", 0, 4)
+	check(s, "10.9.9.9", 4)
+	check(s, "::ffff:10.9.9.9", 4)
+	check(s, "1.2.3.4", 1)
+}
