@@ -62,7 +62,7 @@ func (m *Match) Verdicts(snap *matcher.Snapshot, ev *event.Event, now time.Time,
 			dst = append(dst, verdict.Verdict{
 				EventID: ev.ID, EventTime: ev.Time, Time: now,
 				Format: ev.Format, Kind: ev.Kind, Origin: ev.Origin,
-				Observable: o, Indicator: indicatorOf(in, at),
+				Observable: o, Indicator: verdict.IndicatorOf(in, at),
 				Confidence: a.Confidence, Severity: a.Severity,
 				ThreatTypes: a.ThreatTypes, Malware: a.Malware,
 				Campaigns: a.Campaigns, Actors: a.Actors,

@@ -354,6 +354,11 @@ func flattenErrors(err error) []error {
 // every problem found, those of decoding (unknown keys, wrong types) and
 // those of validation together.
 func loadConfig(path string) (*fileConfig, error) {
+	return loadConfigWith(path, (*fileConfig).validate)
+}
+
+// loadConfigWith is loadConfig with the validation a command needs.
+func loadConfigWith(path string, validate func(*fileConfig) error) (*fileConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -362,7 +367,7 @@ func loadConfig(path string) (*fileConfig, error) {
 	var p config.Problems
 	p.Nest("", config.Decode(data, &c))
 	c.defaults()
-	p.Nest("", c.validate())
+	p.Nest("", validate(&c))
 	if err := p.Err(); err != nil {
 		return nil, fmt.Errorf("config %s: %d problems:\n%w", path, p.Len(), err)
 	}

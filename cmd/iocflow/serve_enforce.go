@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -104,19 +102,7 @@ func enforceAlone(ctx context.Context, cfg *fileConfig, logger *slog.Logger) err
 // metrics, profiling and enforcement, which is required. Other sections
 // are ignored.
 func loadEnforcerConfig(path string) (*fileConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	var c fileConfig
-	var p config.Problems
-	p.Nest("", config.Decode(data, &c))
-	c.defaults()
-	p.Nest("", c.validateEnforcer())
-	if err := p.Err(); err != nil {
-		return nil, fmt.Errorf("config %s: %d problems:\n%w", path, p.Len(), err)
-	}
-	return &c, nil
+	return loadConfigWith(path, (*fileConfig).validateEnforcer)
 }
 
 // validateEnforcer returns the problems of the sections `iocflow enforce`

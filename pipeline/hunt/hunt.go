@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/iocflow/iocflow/feeds/ioc"
@@ -168,7 +169,7 @@ func (r *run) add(sg *clickhouse.Sighting, t ioc.Type, in *ioc.Indicator) {
 	for i := range r.cur {
 		v := &r.cur[i]
 		if v.Indicator.ID == in.ID {
-			if sg.Field != v.Observable.Field && !contains(v.OtherFields, sg.Field) {
+			if sg.Field != v.Observable.Field && !slices.Contains(v.OtherFields, sg.Field) {
 				v.OtherFields = append(v.OtherFields, sg.Field)
 			}
 			return
@@ -182,7 +183,7 @@ func (r *run) add(sg *clickhouse.Sighting, t ioc.Type, in *ioc.Indicator) {
 		EventID: sg.EventID, EventTime: sg.EventTime, Time: r.now, Format: sg.Format,
 		Origin: "retro-hunt", Retrospective: true,
 		Observable: ioc.Observable{Type: t, Value: sg.Value, Field: sg.Field},
-		Indicator:  indicatorOf(in, r.now), Confidence: a.Confidence, Severity: a.Severity,
+		Indicator:  verdict.IndicatorOf(in, r.now), Confidence: a.Confidence, Severity: a.Severity,
 		ThreatTypes: a.ThreatTypes, Malware: a.Malware, Campaigns: a.Campaigns,
 		Actors: a.Actors, MatcherVersion: r.snap.Version(),
 		Department: sg.Department, User: sg.User, Host: sg.Host,
@@ -238,26 +239,4 @@ func (r *run) flush(ctx context.Context) error {
 	clear(r.batch)
 	r.batch = r.batch[:0]
 	return nil
-}
-
-// indicatorOf is the verdict's view of in: the sources active at t.
-func indicatorOf(in *ioc.Indicator, t time.Time) verdict.Indicator {
-	vi := verdict.Indicator{ID: in.ID, Type: in.Type, Value: in.Value}
-	for i := range in.Sources {
-		s := &in.Sources[i]
-		if s.IsActive(t) {
-			vi.Feeds = append(vi.Feeds, verdict.Feed{Name: s.Feed, ID: s.ID,
-				Pattern: s.Pattern, Original: s.Original, ValidUntil: s.ValidUntil})
-		}
-	}
-	return vi
-}
-
-func contains(xs []string, x string) bool {
-	for _, s := range xs {
-		if s == x {
-			return true
-		}
-	}
-	return false
 }

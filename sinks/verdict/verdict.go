@@ -79,3 +79,20 @@ type Feed struct {
 	Original   string    `json:"original,omitempty"`
 	ValidUntil time.Time `json:"valid_until,omitzero"`
 }
+
+// IndicatorOf returns a verdict's view of in at time t: its identity and
+// every source active then.
+func IndicatorOf(in *ioc.Indicator, t time.Time) Indicator {
+	vi := Indicator{ID: in.ID, Type: in.Type, Value: in.Value}
+	for i := range in.Sources {
+		s := &in.Sources[i]
+		if !s.IsActive(t) {
+			continue
+		}
+		vi.Feeds = append(vi.Feeds, Feed{
+			Name: s.Feed, ID: s.ID, Pattern: s.Pattern,
+			Original: s.Original, ValidUntil: s.ValidUntil,
+		})
+	}
+	return vi
+}
